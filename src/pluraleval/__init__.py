@@ -1,0 +1,23 @@
+"""pluraleval: hierarchical Bayesian rater models for persona-based evaluation of generative AI.
+
+Judgments go in (:class:`Judgments`), a model is fitted (:class:`OrdinalRaterModel`), and pure
+functions of the resulting :class:`Fit` give leaderboards, disagreement and audits.
+"""
+
+from importlib.metadata import version as _version
+
+from .data import Design, Judgments, read_table
+from .errors import JudgmentDataError, ModelSpecError, PopulationError
+from .fit import DiagnosticsWarning, Fit, load_fit
+from .models import DEFAULT_PRIORS, OrdinalRaterModel
+from .scale import RatingScale
+from .simulate import PRESETS, StudySpec, simulate
+from .summaries import leaderboard
+
+__version__ = _version("pluraleval")
+
+__all__ = [
+    "DEFAULT_PRIORS", "PRESETS", "Design", "DiagnosticsWarning", "Fit", "JudgmentDataError",
+    "Judgments", "ModelSpecError", "OrdinalRaterModel", "PopulationError", "RatingScale",
+    "StudySpec", "__version__", "leaderboard", "load_fit", "read_table", "simulate",
+]

@@ -1,0 +1,182 @@
+"""The ``pluraleval`` command line: mirrors the Python API.
+
+Bad input ends with a one-line message and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+from .data import Judgments
+from .errors import JudgmentDataError, ModelSpecError, PopulationError
+
+DEMO_DIR = Path(__file__).resolve().parents[2] / "data" / "demo"
+EXAMPLES = {
+    "simulate": "pluraleval simulate --preset demo --seed 2026 --out data/demo",
+    "fit": "pluraleval fit data/demo/judgments.csv --personas data/demo/personas.csv "
+           "--scale 1,2,3,4,5 --covariates length --out out/demo_fit.nc",
+    "leaderboard": "pluraleval leaderboard out/demo_fit.nc",
+    "demo": "pluraleval demo --draws 1000",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``pluraleval`` command."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.run(args)
+    except (JudgmentDataError, ModelSpecError, PopulationError, FileNotFoundError) as err:
+        print(f"pluraleval {args.command}: error: {err}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pluraleval",
+        description="Hierarchical Bayesian rater models for persona-based evaluation.")
+    sub = parser.add_subparsers(dest="command")
+
+    def command(name: str, help_: str, run) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=help_,
+                           epilog=f"example:\n  {EXAMPLES[name]}",
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        p.set_defaults(run=run)
+        return p
+
+    p = command("simulate", "Write a simulated study (judgments, personas, truth).", _simulate)
+    p.add_argument("--preset", default="demo", help="study preset (default: demo)")
+    p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--out", required=True, type=Path, help="output directory")
+
+    p = command("fit", "Fit the ordinal rater model and save the fit (netCDF).", _fit)
+    _data_args(p)
+    _sampling_args(p)
+    p.add_argument("--out", required=True, type=Path, help="path of the saved fit (.nc)")
+
+    p = command("leaderboard", "Print the posterior leaderboard of a saved fit.", _leaderboard)
+    p.add_argument("fit", type=Path, help="saved fit (.nc)")
+    p.add_argument("--prob", type=float, default=0.9, help="interval mass (default 0.9)")
+
+    p = command("demo", "Fit the bundled demo study and print its leaderboard.", _demo)
+    _sampling_args(p)
+    p.add_argument("--out", type=Path, default=Path("out"), help="directory for the fit")
+    return parser
+
+
+def _data_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("judgments", type=Path, help="judgments file (.csv, .parquet, .jsonl)")
+    p.add_argument("--personas", type=Path, help="persona table keyed by persona")
+    for role in ("output", "persona", "rating", "system", "prompt", "position"):
+        p.add_argument(f"--{role}-column", dest=f"{role}_column", default=role,
+                       help=f"column holding the {role} (default: {role})")
+    p.add_argument("--scale", help="ordered rating levels, e.g. 1,2,3,4,5 or binary")
+    p.add_argument("--attributes", help="persona attribute columns, comma-separated")
+    p.add_argument("--group-by", help="attributes to model, comma-separated (default: all)")
+    p.add_argument("--covariates", help="output covariate columns, comma-separated")
+    p.add_argument("--repeats", choices=("error", "allow"), default="error")
+
+
+def _sampling_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--draws", type=int, default=1000)
+    p.add_argument("--tune", type=int, default=1000)
+    p.add_argument("--chains", type=int, default=2)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--sampler", choices=("nutpie", "pymc"), default="nutpie")
+
+
+def _split(text: str | None) -> list[str] | None:
+    return None if text is None else [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _scale(text: str | None):
+    if text is None or text == "binary":
+        return text
+    levels = _split(text)
+    try:
+        return [int(v) for v in levels]
+    except ValueError:
+        return levels
+
+
+def _load(args) -> Judgments:
+    covariates = _split(args.covariates) or []
+    return Judgments.read(
+        args.judgments, personas=args.personas, attributes=_split(args.attributes),
+        covariates=covariates, scale=_scale(args.scale), repeats=args.repeats,
+        output=args.output_column, persona=args.persona_column, rating=args.rating_column,
+        system=args.system_column, prompt=args.prompt_column, position=args.position_column)
+
+
+def _fit_and_save(judgments: Judgments, args, *, group_by=None, covariates=(), out: Path):
+    from .models import OrdinalRaterModel
+    model = OrdinalRaterModel(group_by=group_by, covariates=covariates)
+    fit = model.fit(judgments, draws=args.draws, tune=args.tune, chains=args.chains,
+                    random_seed=args.seed, sampler=args.sampler)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fit.save(out)
+    print(f"saved fit to {out}")
+    return fit
+
+
+def _simulate(args) -> int:
+    from .simulate import simulate
+    judgments, truth = simulate(args.preset, seed=args.seed)
+    args.out.mkdir(parents=True, exist_ok=True)
+    judgments.table.to_csv(args.out / "judgments.csv", index=False)
+    judgments.personas.to_csv(args.out / "personas.csv", index=False)
+    truth.to_netcdf(args.out / "truth.nc", engine="h5netcdf")
+    (args.out / "spec.json").write_text(json.dumps(json.loads(truth.attrs["spec"]), indent=2))
+    print(f"wrote {judgments.n_judgments} judgments to {args.out}")
+    return 0
+
+
+def _fit(args) -> int:
+    judgments = _load(args)
+    _fit_and_save(judgments, args, group_by=_split(args.group_by),
+                  covariates=_split(args.covariates) or (), out=args.out)
+    return 0
+
+
+def _leaderboard(args) -> int:
+    from .fit import Fit
+    from .summaries import leaderboard
+    _print_leaderboard(leaderboard(Fit.load(args.fit), prob=args.prob))
+    return 0
+
+
+def _demo(args) -> int:
+    from .summaries import leaderboard
+    judgments = Judgments.read(DEMO_DIR / "judgments.csv", personas=DEMO_DIR / "personas.csv",
+                               scale=[1, 2, 3, 4, 5], covariates=["length"])
+    print(judgments)
+    print(judgments.summary().to_string(index=False))
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        fit = _fit_and_save(judgments, args, covariates=["length"],
+                            out=args.out / "demo_fit.nc")
+    print(fit)
+    _print_leaderboard(leaderboard(fit))
+    return 0
+
+
+def _print_leaderboard(table: pd.DataFrame) -> None:
+    prob = table.attrs.get("prob", 0.9)
+    if not table.attrs.get("converged", True):
+        print("WARNING: the fit failed its convergence checks; treat this leaderboard with care.")
+    print(f"\nPosterior leaderboard ({prob:.0%} HDI; latent quality and expected rating)")
+    with pd.option_context("display.width", 120, "display.max_columns", 20):
+        print(table.round(3).to_string(index=False))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,369 @@
+"""The flagship hierarchical ordinal persona-rater model (math in ``models/ordinal.md``).
+
+The specification (:class:`OrdinalRaterModel`) is a small frozen dataclass; :meth:`build` emits
+the ``pm.Model`` for given judgments and :meth:`fit` samples it into a :class:`~pluraleval.Fit`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import pytensor.tensor as pt
+
+from ..data import Judgments
+from ..errors import JudgmentDataError, ModelSpecError
+from .effects import centred_within, zero_sum_effect
+from .priors import merge_priors
+
+__all__ = ["OrdinalRaterModel"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrdinalRaterModel:
+    """Hierarchical ordinal rater model: output quality, group biases, persona severity.
+
+    Terms left at ``None`` are switched on when the judgments support them (a careful first
+    fit); ``True`` demands the term (an error if the data cannot carry it); ``False`` drops it.
+
+    Parameters
+    ----------
+    group_by : sequence of str, optional
+        Persona attributes whose levels get biases ``b_a`` and interactions. Default: all
+        attributes of the judgments.
+    prompt_effect : bool, optional
+        Prompt difficulty ``nu`` (needs a ``prompt`` column).
+    output_residual : bool
+        Output residual ``eps`` (each output's own quality around its system and prompt).
+    system_by_group : bool, optional
+        System × group effects ``lambda_a`` (the stratified leaderboard).
+    output_by_group : bool, optional
+        Output × group effects ``gamma_a`` (value disagreement on single outputs).
+    persona_severity : bool
+        Persona severity ``u`` within its group cell.
+    persona_discrimination : bool
+        Persona discrimination ``alpha`` (how sharply a persona separates good from bad).
+    contested_outputs : bool
+        Per-output latent noise scale ``exp(zeta)``: outputs rated noisily beyond group structure.
+    drift : bool
+        Persona severity drift along ``position`` (needs a ``position`` column).
+    thresholds : {"shared", "by_group"}
+        One set of cutpoints, or one per level of the first ``group_by`` attribute (whose bias
+        ``b`` is then absorbed by the cutpoints and dropped).
+    covariates : sequence of str
+        Output-level covariates with fixed effects ``beta`` on quality (numeric as given;
+        text/categorical columns are treatment-coded against their first level).
+    priors : mapping of str to float, optional
+        Overrides of :data:`~pluraleval.models.priors.DEFAULT_PRIORS`.
+
+    Examples
+    --------
+    >>> import pluraleval as pe
+    >>> judgments, truth = pe.simulate("small", seed=1)
+    >>> model = pe.OrdinalRaterModel(group_by=["region"], priors={"sigma_persona": 0.5})
+    >>> sorted(model.terms(judgments))[:3]
+    ['b_region', 'cutpoints', 'eps']
+    """
+
+    group_by: Sequence[str] | None = None
+    prompt_effect: bool | None = None
+    output_residual: bool = True
+    system_by_group: bool | None = None
+    output_by_group: bool | None = None
+    persona_severity: bool = True
+    persona_discrimination: bool = False
+    contested_outputs: bool = False
+    drift: bool = False
+    thresholds: Literal["shared", "by_group"] = "shared"
+    covariates: Sequence[str] = ()
+    priors: Mapping[str, float] | None = field(default=None)
+
+    def __post_init__(self):
+        if self.group_by is not None:
+            object.__setattr__(self, "group_by", tuple(self.group_by))
+        object.__setattr__(self, "covariates", tuple(self.covariates))
+        if self.thresholds not in ("shared", "by_group"):
+            raise ModelSpecError(f"thresholds={self.thresholds!r}; valid: 'shared', 'by_group'.")
+        merge_priors(self.priors)  # fail early on unknown names
+
+    # ------------------------------------------------------------------ spec <-> JSON
+    def to_dict(self) -> dict:
+        """JSON-safe spec (stored with every fit)."""
+        d = asdict(self)
+        d["group_by"] = None if self.group_by is None else list(self.group_by)
+        d["covariates"] = list(self.covariates)
+        d["priors"] = dict(self.priors or {})
+        return {"family": "ordinal", **d}
+
+    @classmethod
+    def from_dict(cls, spec: Mapping) -> OrdinalRaterModel:
+        """Inverse of :meth:`to_dict`."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in spec.items() if k in names})
+
+    # ------------------------------------------------------------------ resolution
+    def resolved(self, judgments: Judgments) -> dict:
+        """The concrete terms for these judgments (``None`` settings decided), or a clear error.
+
+        Returns
+        -------
+        dict
+            ``group_by``, the boolean switches and ``threshold_attribute``.
+        """
+        attrs = judgments.attributes
+        group_by = list(attrs if self.group_by is None else self.group_by)
+        for a in group_by:
+            if a not in attrs:
+                raise ModelSpecError(f"group_by names {a!r}, which is not a persona attribute; "
+                                     f"valid attributes: {attrs}.")
+        for a in group_by:
+            _require(judgments, a, f"group_by={a!r}")
+        has_sys = judgments.has("system") and judgments.n_levels("system") >= 2
+        if self.system_by_group and not (has_sys and group_by):
+            raise ModelSpecError("system_by_group=True needs a 'system' column with >= 2 "
+                                 "systems and at least one group_by attribute.")
+        if self.output_by_group and not group_by:
+            raise ModelSpecError("output_by_group=True needs at least one group_by attribute.")
+        if self.prompt_effect and not judgments.has("prompt"):
+            raise ModelSpecError("prompt_effect=True needs a 'prompt' column (map it with "
+                                 "prompt='<column>').")
+        if self.drift and not judgments.has("position"):
+            raise ModelSpecError("drift=True needs a 'position' column (order of judgments in "
+                                 "each persona's session; map it with position='<column>').")
+        if self.thresholds == "by_group" and not group_by:
+            raise ModelSpecError("thresholds='by_group' needs a group_by attribute.")
+        for c in self.covariates:
+            if c not in judgments.covariates:
+                raise ModelSpecError(
+                    f"covariate {c!r} was not declared when loading the judgments; declared: "
+                    f"{judgments.covariates}. Pass covariates=[{c!r}] to Judgments.from_frame.")
+        return {
+            "group_by": group_by,
+            "system": judgments.has("system"),
+            "prompt_effect": judgments.has("prompt") if self.prompt_effect is None
+            else self.prompt_effect,
+            "output_residual": self.output_residual,
+            "system_by_group": bool(has_sys and group_by) if self.system_by_group is None
+            else self.system_by_group,
+            "output_by_group": bool(group_by) if self.output_by_group is None
+            else self.output_by_group,
+            "persona_severity": self.persona_severity,
+            "persona_discrimination": self.persona_discrimination,
+            "contested_outputs": self.contested_outputs,
+            "drift": self.drift,
+            "threshold_attribute": group_by[0] if self.thresholds == "by_group" else None,
+        }
+
+    def terms(self, judgments: Judgments) -> list[str]:
+        """Names of the parameters this spec estimates on these judgments."""
+        with self.build(judgments) as model:
+            return [v.name for v in model.free_RVs + model.deterministics
+                    if not v.name.endswith("_z")]
+
+    # ------------------------------------------------------------------ model
+    def build(self, judgments: Judgments) -> pm.Model:
+        """Emit the PyMC model for ``judgments`` (no sampling).
+
+        Dims are ``judgment``, ``output``, ``persona``, ``system``, ``prompt``, one per
+        ``group_by`` attribute, ``covariate`` and ``cutpoint``; coords carry the user's labels.
+        """
+        r = self.resolved(judgments)
+        pri = merge_priors(self.priors)
+        c, k = judgments.coords, judgments.codes
+        o, p = k["output"], k["persona"]
+        n_out = len(c["output"])
+        coords = {d: c[d] for d in ("output", "persona", "cutpoint")}
+        coords["judgment"] = np.arange(judgments.n_judgments)
+        for d in ("system", "prompt", *r["group_by"]):
+            if d in c:
+                coords[d] = c[d]
+        x, x_names = covariate_matrix(judgments, self.covariates)
+        if x_names:
+            coords["covariate"] = x_names
+
+        with pm.Model(coords=coords) as model:
+            quality_out = pt.zeros(n_out)
+            if r["system"]:
+                s_out = k["output_system"]
+                mu = zero_sum_effect("mu", pri["system_sd"], ("system",))
+                quality_out = quality_out + mu[s_out]
+            if r["prompt_effect"]:
+                sig = pm.HalfNormal("sigma_prompt", pri["sigma_prompt"])
+                quality_out = quality_out + zero_sum_effect("nu", sig, ("prompt",))[
+                    k["output_prompt"]]
+            if r["output_residual"]:
+                sig = pm.HalfNormal("sigma_output", pri["sigma_output"])
+                if r["system"]:
+                    eps = centred_within("eps", sig, ("output",), s_out, len(c["system"]))
+                else:
+                    eps = zero_sum_effect("eps", sig, ("output",))
+                quality_out = quality_out + eps
+            if x_names:
+                beta = pm.Normal("beta", 0.0, pri["beta_sd"], dims="covariate")
+                quality_out = quality_out + pt.dot(x, beta)
+
+            q = quality_out[o]
+            severity = pt.zeros(judgments.n_judgments)
+            g_of = {a: k[f"persona_{a}"][p] for a in r["group_by"]}
+            for a in r["group_by"]:
+                if a != r["threshold_attribute"]:
+                    b = zero_sum_effect(f"b_{a}", pri["group_bias_sd"], (a,))
+                    severity = severity + b[g_of[a]]
+                if r["system_by_group"]:
+                    sig = pm.HalfNormal(f"sigma_lambda_{a}", pri["sigma_system_by_group"])
+                    lam = zero_sum_effect(f"lambda_{a}", sig, ("system", a))
+                    q = q + lam[k["output_system"][o], g_of[a]]
+                if r["output_by_group"]:
+                    sig = pm.HalfNormal(f"sigma_gamma_{a}", pri["sigma_output_by_group"])
+                    if r["system"]:
+                        gam = centred_within(f"gamma_{a}", sig, ("output", a), s_out,
+                                             len(c["system"]), zero_sum_last=True)
+                    else:
+                        gam = zero_sum_effect(f"gamma_{a}", sig, ("output", a))
+                    q = q + gam[o, g_of[a]]
+            if r["persona_severity"]:
+                sig = pm.HalfNormal("sigma_persona", pri["sigma_persona"])
+                cell, n_cells = persona_cells(judgments, r["group_by"])
+                if n_cells > 1:
+                    u = centred_within("u", sig, ("persona",), cell, n_cells)
+                else:
+                    u = zero_sum_effect("u", sig, ("persona",))
+                severity = severity + u[p]
+            if r["drift"]:
+                pos = k["position"] / max(float(k["position"].max()), 1.0)
+                d_mean = pm.Normal("drift_mean", 0.0, pri["drift_mean_sd"])
+                d_sig = pm.HalfNormal("sigma_drift", pri["sigma_drift"])
+                d_z = pm.Normal("drift_z", 0.0, 1.0, dims="persona")
+                drift = pm.Deterministic("drift", d_mean + d_sig * d_z, dims="persona")
+                severity = severity + drift[p] * pos
+            if r["persona_discrimination"]:
+                sig = pm.HalfNormal("sigma_alpha", pri["sigma_discrimination"])
+                log_alpha = zero_sum_effect("log_alpha", sig, ("persona",))
+                alpha = pm.Deterministic("alpha", pt.exp(log_alpha), dims="persona")
+                q = alpha[p] * q
+            eta = q - severity
+            cut = _cutpoints(judgments, r["threshold_attribute"], pri["cutpoint_sd"])
+            cut_n = cut if cut.ndim == 1 else cut[k[f"persona_{r['threshold_attribute']}"][p]]
+            if r["contested_outputs"]:
+                sig = pm.HalfNormal("sigma_zeta", pri["sigma_contested"])
+                zeta = zero_sum_effect("zeta", sig, ("output",))
+                scale = pt.exp(zeta)[o]
+                eta = eta / scale
+                cut_n = cut_n / scale[:, None]
+            pm.OrderedLogistic("y", eta=eta, cutpoints=cut_n, compute_p=False,
+                               observed=k["rating"], dims="judgment")
+        return model
+
+    def fit(self, judgments: Judgments, *, draws: int = 1000, tune: int = 1000,
+            chains: int = 2, random_seed: int | None = None,
+            sampler: Literal["nutpie", "pymc"] = "nutpie", target_accept: float = 0.9,
+            progressbar: bool = True):
+        """Sample the posterior and return a :class:`~pluraleval.Fit`.
+
+        Parameters
+        ----------
+        judgments : Judgments
+        draws, tune, chains : int
+            Posterior draws and tuning steps per chain; number of chains.
+        random_seed : int, optional
+        sampler : {"nutpie", "pymc"}
+            NUTS implementation.
+        target_accept : float
+            NUTS target acceptance (raise towards 0.99 if there are divergences).
+        progressbar : bool
+            Show sampling progress.
+
+        Returns
+        -------
+        Fit
+            Posterior, log-likelihood, judgments and spec, with its diagnostics computed.
+        """
+        from ..fit import Fit
+        from .sampling import sample
+
+        model = self.build(judgments)
+        tree = sample(model, draws=draws, tune=tune, chains=chains, random_seed=random_seed,
+                      sampler=sampler, target_accept=target_accept, progressbar=progressbar)
+        return Fit.from_sampling(tree, judgments=judgments, spec=self)
+
+
+def covariate_matrix(judgments: Judgments, names: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+    """Output-level design matrix: numeric columns as given, others treatment-coded.
+
+    Returns
+    -------
+    x : ndarray (n_outputs, n_columns)
+    columns : list of str
+        ``"length"`` for numeric, ``"temp[warm]"`` for a level of a categorical column.
+    """
+    table = judgments.output_table
+    cols, names_out = [], []
+    for name in names:
+        values = table[name]
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            cols.append(values.to_numpy(dtype=float))
+            names_out.append(name)
+            continue
+        levels = sorted(pd.unique(values), key=str) if not isinstance(
+            values.dtype, pd.CategoricalDtype) else list(values.cat.categories)
+        if len(levels) < 2:
+            raise ModelSpecError(f"covariate {name!r} has a single value ({levels}); it "
+                                 "carries no contrast. Drop it from covariates.")
+        for lv in levels[1:]:
+            cols.append((values == lv).to_numpy(dtype=float))
+            names_out.append(f"{name}[{lv}]")
+    x = np.column_stack(cols) if cols else np.zeros((len(table), 0))
+    return x, names_out
+
+
+def persona_cells(judgments: Judgments, attrs: Sequence[str]) -> tuple[np.ndarray, int]:
+    """Code of each persona's cell of ``attrs`` (all personas in one cell when empty)."""
+    n = judgments.n_levels("persona")
+    if not attrs:
+        return np.zeros(n, dtype=np.int64), 1
+    keys = pd.MultiIndex.from_arrays([judgments.codes[f"persona_{a}"] for a in attrs])
+    cell, uniq = pd.factorize(keys)
+    return cell.astype(np.int64), len(uniq)
+
+
+def _cutpoints(judgments: Judgments, attribute: str | None, sd: float):
+    levels = judgments.scale.n_levels
+    if attribute is None:
+        dims: tuple[str, ...] = ("cutpoint",)
+        shape = (levels - 1,)
+    else:
+        dims = (attribute, "cutpoint")
+        shape = (judgments.n_levels(attribute), levels - 1)
+    if levels == 2:
+        return pm.Normal("cutpoints", 0.0, sd, dims=dims)
+    return pm.Normal("cutpoints", 0.0, sd, dims=dims, shape=shape,
+                     transform=pm.distributions.transforms.ordered)
+
+
+def initial_cutpoints(judgments: Judgments, shape: tuple[int, ...]) -> np.ndarray:
+    """Start cutpoints at the logits of the observed cumulative rating shares (ordered)."""
+    counts = np.bincount(judgments.codes["rating"], minlength=judgments.scale.n_levels) + 0.5
+    cum = np.cumsum(counts)[:-1] / counts.sum()
+    base = np.log(cum / (1 - cum))
+    return np.broadcast_to(base, shape).copy()
+
+
+def _require(judgments: Judgments, name: str, purpose: str) -> None:
+    try:
+        judgments.require_levels(name, minimum=2, purpose=purpose)
+    except JudgmentDataError as err:
+        raise ModelSpecError(str(err)) from err
+
+
+def spec_from_json(text: str):
+    """Rebuild a model spec from the JSON stored with a fit."""
+    spec = json.loads(text)
+    family = spec.pop("family", "ordinal")
+    if family != "ordinal":
+        raise ModelSpecError(f"unknown model family {family!r}; valid: ['ordinal'].")
+    return OrdinalRaterModel.from_dict(spec)
