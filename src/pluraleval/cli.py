@@ -89,7 +89,7 @@ def _data_args(p: argparse.ArgumentParser) -> None:
 def _sampling_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--draws", type=int, default=1000)
     p.add_argument("--tune", type=int, default=1000)
-    p.add_argument("--chains", type=int, default=2)
+    p.add_argument("--chains", type=int, default=4)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--sampler", choices=("nutpie", "pymc"), default="nutpie")
 

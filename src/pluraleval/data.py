@@ -27,6 +27,8 @@ from .scale import RatingScale
 __all__ = ["Judgments", "Design", "read_table"]
 
 ROLES = ("output", "persona", "rating", "system", "prompt", "criterion", "position", "variant")
+#: Dimension names the models use; an attribute may not take them.
+RESERVED_DIMS = ("judgment", "cutpoint", "covariate", "rating_level", "chain", "draw")
 REQUIRED = ("output", "persona", "rating")
 MISSING_LEVEL = "missing"
 
@@ -478,6 +480,7 @@ def _persona_table(table: pd.DataFrame, personas: pd.DataFrame | None,
                 raise JudgmentDataError(_missing_column_message(a, "attributes", table))
             if a in ROLES:
                 raise JudgmentDataError(f"attribute {a!r} is also a judgment role; rename it.")
+            _reject_reserved(a)
         ptab = table[["persona", *attrs]].copy()
         ptab = _fill_missing(ptab, attrs, missing, "the judgments table")
         for a in attrs:
@@ -494,6 +497,7 @@ def _persona_table(table: pd.DataFrame, personas: pd.DataFrame | None,
         for a in attrs:
             if a not in ptab:
                 raise JudgmentDataError(_missing_column_message(a, "attributes", ptab))
+            _reject_reserved(a)
         dup = ptab.duplicated("persona", keep=False).to_numpy()
         if dup.any():
             raise JudgmentDataError(
@@ -516,6 +520,14 @@ def _persona_table(table: pd.DataFrame, personas: pd.DataFrame | None,
     order = _levels(table["persona"])
     ptab = ptab.set_index("persona").loc[order].reset_index()
     return ptab, attrs
+
+
+def _reject_reserved(attribute: str) -> None:
+    if attribute in RESERVED_DIMS or attribute in ROLES:
+        raise JudgmentDataError(
+            f"attribute column {attribute!r} has a name the models use for a dimension "
+            f"(reserved: {list(RESERVED_DIMS + ROLES)}); rename the column, e.g. "
+            f"{attribute + '_group'!r}.")
 
 
 def _fill_missing(ptab: pd.DataFrame, attrs: Sequence[str], missing: str,

@@ -100,7 +100,8 @@ class Fit:
             rows.append({"variable": v, "size": int(r.size), "r_hat_max": float(np.nanmax(r)),
                          "ess_bulk_min": float(np.nanmin(b)),
                          "ess_tail_min": float(np.nanmin(t))})
-        table = pd.DataFrame(rows)
+        table = pd.DataFrame(rows, columns=["variable", "size", "r_hat_max", "ess_bulk_min",
+                                            "ess_tail_min"])
         table["ok"] = ((table["r_hat_max"] <= THRESHOLDS["r_hat"])
                        & (table["ess_bulk_min"] >= THRESHOLDS["ess_bulk"])
                        & (table["ess_tail_min"] >= THRESHOLDS["ess_tail"]))
@@ -182,8 +183,10 @@ class Fit:
         groups = {f"/{g}": stored[g].to_dataset() for g in _SAMPLER_GROUPS
                   if g in stored.children}
         groups["/"] = xr.Dataset(attrs=dict(stored.attrs))
-        return cls(xr.DataTree.from_dict(groups), judgments,
-                   spec_from_json(stored.attrs["pluraleval_spec"]))
+        fit = cls(xr.DataTree.from_dict(groups), judgments,
+                  spec_from_json(stored.attrs["pluraleval_spec"]))
+        fit.check(warn=True)
+        return fit
 
     def __repr__(self) -> str:
         p = self.posterior

@@ -257,8 +257,8 @@ def simulate(spec: StudySpec | str = "demo", *, seed: int | None = 0,
     if beta:
         truth["beta"] = ("covariate", [beta[c] for c in beta])
         truth = truth.assign_coords(covariate=list(beta))
-    # Reorder to the judgments' encoding (labels sort identically, but be explicit).
-    truth = truth.reindex({d: coords[d] for d in ("system", "prompt", "output", "persona")})
+    # Order every dim as the judgments encode it (sorted labels), as a fit's posterior is.
+    truth = truth.reindex({d: coords[d] for d in truth.dims if d in coords})
     return judgments, truth
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-__all__ = ["zero_sum_effect", "centred_within", "segment_centre"]
+__all__ = ["zero_sum_effect", "centred_within", "double_centred", "segment_centre"]
 
 
 def zero_sum_effect(name: str, sigma, dims: tuple[str, ...], n_zerosum_axes: int | None = None):
@@ -42,3 +42,12 @@ def centred_within(name: str, sigma, dims: tuple[str, ...], index: np.ndarray,
     else:
         z = pm.Normal(f"{name}_z", 0.0, 1.0, dims=dims)
     return pm.Deterministic(name, sigma * segment_centre(z, index, n_segments), dims=dims)
+
+
+def double_centred(name: str, sigma, rows: np.ndarray, cols: np.ndarray, n_rows: int,
+                   n_cols: int):
+    """Non-centred output effect of a balanced rows × cols crossing (e.g. system × prompt),
+    centred within every row and every column: ``sigma * (z - row mean - col mean + mean)``."""
+    z = pm.Normal(f"{name}_z", 0.0, 1.0, dims="output")
+    centred = segment_centre(segment_centre(z, rows, n_rows), cols, n_cols)
+    return pm.Deterministic(name, sigma * centred, dims="output")

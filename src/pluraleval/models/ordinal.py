@@ -7,6 +7,7 @@ the ``pm.Model`` for given judgments and :meth:`fit` samples it into a :class:`~
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Literal
@@ -18,7 +19,7 @@ import pytensor.tensor as pt
 
 from ..data import Judgments
 from ..errors import JudgmentDataError, ModelSpecError
-from .effects import centred_within, zero_sum_effect
+from .effects import centred_within, double_centred, zero_sum_effect
 from .priors import merge_priors
 
 __all__ = ["OrdinalRaterModel"]
@@ -116,7 +117,17 @@ class OrdinalRaterModel:
             ``group_by``, the boolean switches and ``threshold_attribute``.
         """
         attrs = judgments.attributes
-        group_by = list(attrs if self.group_by is None else self.group_by)
+        if self.group_by is None:
+            group_by = [a for a in attrs if judgments.n_levels(a) >= 2]
+            if len(group_by) < len(attrs):
+                warnings.warn(f"attributes {[a for a in attrs if a not in group_by]} have a "
+                              "single level and are not modelled (no contrast to estimate).",
+                              UserWarning, stacklevel=3)
+        else:
+            group_by = list(self.group_by)
+        if len(set(group_by)) < len(group_by):
+            raise ModelSpecError(f"group_by={group_by} names an attribute twice; list each "
+                                 "attribute once.")
         for a in group_by:
             if a not in attrs:
                 raise ModelSpecError(f"group_by names {a!r}, which is not a persona attribute; "
@@ -161,9 +172,8 @@ class OrdinalRaterModel:
 
     def terms(self, judgments: Judgments) -> list[str]:
         """Names of the parameters this spec estimates on these judgments."""
-        with self.build(judgments) as model:
-            return [v.name for v in model.free_RVs + model.deterministics
-                    if not v.name.endswith("_z")]
+        from .sampling import stored_variables
+        return stored_variables(self.build(judgments))
 
     # ------------------------------------------------------------------ model
     def build(self, judgments: Judgments) -> pm.Model:
@@ -198,7 +208,10 @@ class OrdinalRaterModel:
                     k["output_prompt"]]
             if r["output_residual"]:
                 sig = pm.HalfNormal("sigma_output", pri["sigma_output"])
-                if r["system"]:
+                if r["system"] and r["prompt_effect"] and balanced_crossing(judgments):
+                    eps = double_centred("eps", sig, s_out, k["output_prompt"],
+                                         len(c["system"]), len(c["prompt"]))
+                elif r["system"]:
                     eps = centred_within("eps", sig, ("output",), s_out, len(c["system"]))
                 else:
                     eps = zero_sum_effect("eps", sig, ("output",))
@@ -260,7 +273,7 @@ class OrdinalRaterModel:
         return model
 
     def fit(self, judgments: Judgments, *, draws: int = 1000, tune: int = 1000,
-            chains: int = 2, random_seed: int | None = None,
+            chains: int = 4, random_seed: int | None = None,
             sampler: Literal["nutpie", "pymc"] = "nutpie", target_accept: float = 0.9,
             progressbar: bool = True):
         """Sample the posterior and return a :class:`~pluraleval.Fit`.
@@ -269,7 +282,8 @@ class OrdinalRaterModel:
         ----------
         judgments : Judgments
         draws, tune, chains : int
-            Posterior draws and tuning steps per chain; number of chains.
+            Posterior draws and tuning steps per chain; number of chains (4 by default, as the
+            R-hat and ESS >= 400 gate assumes; two run at a time on two cores).
         random_seed : int, optional
         sampler : {"nutpie", "pymc"}
             NUTS implementation.
@@ -287,8 +301,11 @@ class OrdinalRaterModel:
         from .sampling import sample
 
         model = self.build(judgments)
+        shape = tuple(int(n) for n in model["cutpoints"].shape.eval())
+        initvals = {"cutpoints": initial_cutpoints(judgments, shape)} if shape[-1] > 1 else {}
         tree = sample(model, draws=draws, tune=tune, chains=chains, random_seed=random_seed,
-                      sampler=sampler, target_accept=target_accept, progressbar=progressbar)
+                      sampler=sampler, target_accept=target_accept, progressbar=progressbar,
+                      initvals=initvals)
         return Fit.from_sampling(tree, judgments=judgments, spec=self)
 
 
@@ -319,6 +336,14 @@ def covariate_matrix(judgments: Judgments, names: Sequence[str]) -> tuple[np.nda
             names_out.append(f"{name}[{lv}]")
     x = np.column_stack(cols) if cols else np.zeros((len(table), 0))
     return x, names_out
+
+
+def balanced_crossing(judgments: Judgments) -> bool:
+    """True when every system answers every prompt with exactly one output."""
+    k = judgments.codes
+    n_s, n_p = judgments.n_levels("system"), judgments.n_levels("prompt")
+    cells = k["output_system"] * n_p + k["output_prompt"]
+    return len(cells) == n_s * n_p and len(np.unique(cells)) == n_s * n_p
 
 
 def persona_cells(judgments: Judgments, attrs: Sequence[str]) -> tuple[np.ndarray, int]:

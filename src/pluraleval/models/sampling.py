@@ -16,21 +16,17 @@ SAMPLERS = ("nutpie", "pymc")
 
 
 def sample(model: pm.Model, *, draws: int, tune: int, chains: int, random_seed: int | None,
-           sampler: Literal["nutpie", "pymc"], target_accept: float,
-           progressbar: bool) -> xr.DataTree:
+           sampler: Literal["nutpie", "pymc"], target_accept: float, progressbar: bool,
+           initvals: dict[str, np.ndarray] | None = None) -> xr.DataTree:
     """Sample ``model`` with NUTS; keep named parameters (the unit ``*_z`` variables are dropped
     once the pointwise log-likelihood, for LOO, is computed).
 
-    Cutpoints start at evenly spread ordered values: an all-zero start is not ordered.
+    ``initvals`` must give ordered cutpoints: PyMC's default all-zero start is not ordered.
     """
     if sampler not in SAMPLERS:
         from ..errors import ModelSpecError
         raise ModelSpecError(f"sampler={sampler!r}; valid samplers: {list(SAMPLERS)}.")
-    keep = [v.name for v in model.free_RVs + model.deterministics if not v.name.endswith("_z")]
-    initvals = {}
-    shape = tuple(int(n) for n in model["cutpoints"].shape.eval())
-    if shape[-1] > 1:
-        initvals["cutpoints"] = np.broadcast_to(np.linspace(-2.0, 2.0, shape[-1]), shape).copy()
+    keep = stored_variables(model)
     n_obs = int(np.prod(model["y"].shape.eval()))
     n_par = sum(int(np.prod(v.shape.eval())) for v in model.free_RVs)
     _say(f"pluraleval: {n_obs} judgments, {n_par} free parameters; compiling and sampling "
@@ -47,6 +43,13 @@ def sample(model: pm.Model, *, draws: int, tune: int, chains: int, random_seed: 
     tree.attrs["wall_time_s"] = round(elapsed, 2)
     _say(f"pluraleval: sampled in {elapsed:.1f} s", progressbar)
     return tree
+
+
+def stored_variables(model: pm.Model) -> list[str]:
+    """Named parameters: every variable except the unit ``<name>_z`` behind a deterministic."""
+    named = {v.name for v in model.deterministics}
+    raw = {f"{name}_z" for name in named}
+    return [v.name for v in model.free_RVs + model.deterministics if v.name not in raw]
 
 
 def _say(message: str, show: bool) -> None:

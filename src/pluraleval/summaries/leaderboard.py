@@ -52,8 +52,8 @@ def leaderboard(fit: Fit, *, prob: float = 0.9) -> pd.DataFrame:
     ranks = _ranks(mu)
     hdi_q = az.hdi(mu, prob=prob, dim=list(SAMPLE_DIMS))
     hdi_r = az.hdi(rating, prob=prob, dim=list(SAMPLE_DIMS))
-    rank_lo = ranks.quantile((1 - prob) / 2, dim=SAMPLE_DIMS)
-    rank_hi = ranks.quantile(1 - (1 - prob) / 2, dim=SAMPLE_DIMS)
+    rank_lo = ranks.quantile((1 - prob) / 2, dim=SAMPLE_DIMS, method="lower")
+    rank_hi = ranks.quantile(1 - (1 - prob) / 2, dim=SAMPLE_DIMS, method="higher")
     table = pd.DataFrame({
         "system": mu["system"].values,
         "quality": mu.mean(SAMPLE_DIMS).values,
