@@ -33,7 +33,7 @@ def _replicate(seed: int) -> pd.DataFrame:
     model = pe.OrdinalRaterModel(covariates=["length"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = model.fit(judgments, draws=1000, tune=1000, chains=4, random_seed=seed,
+        fit = model.fit(judgments, draws=1500, tune=1000, chains=4, random_seed=seed,
                         progressbar=False)
     rows = []
     for family, names in FAMILIES.items():
