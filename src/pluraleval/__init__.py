@@ -12,12 +12,13 @@ from .fit import DiagnosticsWarning, Fit, load_fit
 from .models import DEFAULT_PRIORS, OrdinalRaterModel
 from .scale import RatingScale
 from .simulate import PRESETS, StudySpec, simulate
-from .summaries import leaderboard
+from .summaries import Population, leaderboard, pairwise, rank_reversals
 
 __version__ = _version("pluraleval")
 
 __all__ = [
     "DEFAULT_PRIORS", "PRESETS", "Design", "DiagnosticsWarning", "Fit", "JudgmentDataError",
-    "Judgments", "ModelSpecError", "OrdinalRaterModel", "PopulationError", "RatingScale",
-    "StudySpec", "__version__", "leaderboard", "load_fit", "read_table", "simulate",
+    "Judgments", "ModelSpecError", "OrdinalRaterModel", "Population", "PopulationError",
+    "RatingScale", "StudySpec", "__version__", "leaderboard", "load_fit", "pairwise",
+    "rank_reversals", "read_table", "simulate",
 ]

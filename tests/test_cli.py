@@ -1,0 +1,53 @@
+"""The command line mirrors the API and fails with one clear line on bad input."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import pluraleval as pe
+from pluraleval.cli import main
+
+
+def test_simulate_writes_a_study_that_loads(tmp_path):
+    assert main(["simulate", "--preset", "small", "--seed", "3", "--out", str(tmp_path)]) == 0
+    for name in ("judgments.csv", "personas.csv", "truth.nc", "spec.json"):
+        assert (tmp_path / name).exists(), name
+    loaded = pe.Judgments.read(tmp_path / "judgments.csv", personas=tmp_path / "personas.csv",
+                               scale=[1, 2, 3, 4, 5])
+    direct, _ = pe.simulate("small", seed=3)
+    assert loaded.n_judgments == direct.n_judgments
+    assert loaded.coords == direct.coords
+
+
+def test_fit_then_leaderboard(tmp_path, capsys):
+    main(["simulate", "--preset", "small", "--seed", "4", "--out", str(tmp_path)])
+    out = tmp_path / "fit.nc"
+    with pytest.warns(pe.DiagnosticsWarning):
+        code = main(["fit", str(tmp_path / "judgments.csv"), "--personas",
+                     str(tmp_path / "personas.csv"), "--scale", "1,2,3,4,5", "--draws", "20",
+                     "--tune", "20", "--chains", "2", "--sampler", "pymc", "--out", str(out)])
+    assert code == 0 and out.exists()
+    capsys.readouterr()
+    with pytest.warns(pe.DiagnosticsWarning):
+        assert main(["leaderboard", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "failed its convergence checks" in printed
+    systems = pd.read_csv(tmp_path / "judgments.csv")["system"].unique()
+    assert all(s in printed for s in systems)
+
+
+def test_bad_input_is_one_line_and_exit_code_2(tmp_path, capsys):
+    frame = pd.DataFrame({"output": ["a", "b"], "persona": ["p", "p"], "rating": [1, 9]})
+    frame.to_csv(tmp_path / "bad.csv", index=False)
+    code = main(["fit", str(tmp_path / "bad.csv"), "--scale", "1,2,3", "--out",
+                 str(tmp_path / "f.nc")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert len(err.splitlines()) == 1
+    assert "outside the declared scale" in err and "rating=9" in err
+
+
+def test_missing_file_is_a_clear_error(tmp_path, capsys):
+    assert main(["leaderboard", str(tmp_path / "nope.nc")]) == 2
+    assert "no saved fit" in capsys.readouterr().err
