@@ -21,7 +21,7 @@ EXAMPLES = {
     "simulate": "pluraleval simulate --preset demo --seed 2026 --out data/demo",
     "fit": "pluraleval fit data/demo/judgments.csv --personas data/demo/personas.csv "
            "--scale 1,2,3,4,5 --covariates length --out out/demo_fit.nc",
-    "leaderboard": "pluraleval leaderboard out/demo_fit.nc",
+    "leaderboard": "pluraleval leaderboard out/demo_fit.nc --population census.csv --by region",
     "demo": "pluraleval demo --draws 1000",
 }
 
@@ -66,6 +66,11 @@ def _parser() -> argparse.ArgumentParser:
     p = command("leaderboard", "Print the posterior leaderboard of a saved fit.", _leaderboard)
     p.add_argument("fit", type=Path, help="saved fit (.nc)")
     p.add_argument("--prob", type=float, default=0.9, help="interval mass (default 0.9)")
+    p.add_argument("--population", default="equal",
+                   help="whose judgments count: equal (default), sample, or a CSV joint table "
+                        "of attribute columns and a 'share' column (e.g. a census)")
+    p.add_argument("--by", help="one leaderboard per group of these attributes "
+                                "(comma-separated), with rank reversals")
 
     p = command("demo", "Fit the bundled demo study and print its leaderboard.", _demo)
     _sampling_args(p)
@@ -149,13 +154,27 @@ def _fit(args) -> int:
 
 def _leaderboard(args) -> int:
     from .fit import Fit
-    from .summaries import leaderboard
-    _print_leaderboard(leaderboard(Fit.load(args.fit), prob=args.prob))
+    fit = Fit.load(args.fit)
+    population = args.population
+    if population not in ("equal", "sample"):
+        from .summaries import Population
+        population = Population.from_table(pd.read_csv(population), normalize=True,
+                                           name=Path(population).stem)
+    _print_boards(fit, population=population, by=_split(args.by), prob=args.prob)
     return 0
 
 
+def _print_boards(fit, *, population, by, prob: float = 0.9) -> None:
+    from .summaries import leaderboard, rank_reversals
+    _print_leaderboard(leaderboard(fit, population=population, prob=prob))
+    if by:
+        _print_leaderboard(leaderboard(fit, population=population, by=by, prob=prob))
+        reversals = rank_reversals(fit, by=by, population=population)
+        print(f"\nRank reversals between groups of {', '.join(by)} (posterior probability)")
+        print("none" if reversals.empty else reversals.round(3).to_string(index=False))
+
+
 def _demo(args) -> int:
-    from .summaries import leaderboard
     judgments = Judgments.read(DEMO_DIR / "judgments.csv", personas=DEMO_DIR / "personas.csv",
                                scale=[1, 2, 3, 4, 5], covariates=["length"])
     print(judgments)
@@ -165,7 +184,8 @@ def _demo(args) -> int:
         fit = _fit_and_save(judgments, args, covariates=["length"],
                             out=args.out / "demo_fit.nc")
     print(fit)
-    _print_leaderboard(leaderboard(fit))
+    _print_boards(fit, population="equal", by=None)
+    _print_boards(fit, population="sample", by=["region"])
     return 0
 
 
@@ -173,7 +193,11 @@ def _print_leaderboard(table: pd.DataFrame) -> None:
     prob = table.attrs.get("prob", 0.9)
     if not table.attrs.get("converged", True):
         print("WARNING: the fit failed its convergence checks; treat this leaderboard with care.")
-    print(f"\nPosterior leaderboard ({prob:.0%} HDI; latent quality and expected rating)")
+    who = table.attrs.get("population", {}).get("name", "equal")
+    by = table.attrs.get("by") or []
+    what = f"by {', '.join(by)}, " if by else ""
+    print(f"\nPosterior leaderboard ({what}population: {who}; {prob:.0%} HDI; latent quality "
+          "and expected rating)")
     with pd.option_context("display.width", 120, "display.max_columns", 20):
         print(table.round(3).to_string(index=False))
 
