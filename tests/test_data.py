@@ -561,3 +561,11 @@ def test_summary_and_repr():
     assert facts["judgments"] == 4 and facts["outputs"] == 2 and facts["country groups"] == 2
     assert bool(facts["fully crossed"]) and facts["fill"] == 1.0
     assert repr(j).startswith("Judgments(4 judgments; output=2, persona=2")
+
+
+def test_two_level_numeric_scale_uses_its_own_levels():
+    frame = judgments(rating=[1, 2, 2, 1])
+    j = build(frame, scale=[1, 2])
+    assert list(j.codes["rating"]) == [0, 1, 1, 0]
+    assert_mentions(error_of(judgments(rating=[1, 2, 0, 1]), scale=[1, 2]),
+                    "outside the declared scale", "rating=0")

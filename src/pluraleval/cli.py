@@ -22,7 +22,7 @@ EXAMPLES = {
     "fit": "pluraleval fit data/demo/judgments.csv --personas data/demo/personas.csv "
            "--scale 1,2,3,4,5 --covariates length --out out/demo_fit.nc",
     "leaderboard": "pluraleval leaderboard out/demo_fit.nc --population census.csv --by region",
-    "demo": "pluraleval demo --draws 1000",
+    "demo": "pluraleval demo --draws 1500",
 }
 
 
@@ -73,7 +73,8 @@ def _parser() -> argparse.ArgumentParser:
                                 "(comma-separated), with rank reversals")
 
     p = command("demo", "Fit the bundled demo study and print its leaderboard.", _demo)
-    _sampling_args(p)
+    # 1500 draws: the demo's 720 region x output effects need them to pass the ESS gate.
+    _sampling_args(p, draws=1500)
     p.add_argument("--out", type=Path, default=Path("out"), help="directory for the fit")
     return parser
 
@@ -91,8 +92,8 @@ def _data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--repeats", choices=("error", "allow"), default="error")
 
 
-def _sampling_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--draws", type=int, default=1000)
+def _sampling_args(p: argparse.ArgumentParser, *, draws: int = 1000) -> None:
+    p.add_argument("--draws", type=int, default=draws, help=f"draws per chain (default {draws})")
     p.add_argument("--tune", type=int, default=1000)
     p.add_argument("--chains", type=int, default=4)
     p.add_argument("--seed", type=int, default=1)

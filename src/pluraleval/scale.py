@@ -90,20 +90,21 @@ class RatingScale:
         ``source`` is the user's name for the column (named in error messages).
         """
         name = column if source is None else source
+        zero_one = self.levels == (0, 1)  # 0/1 also accepts True/False, "yes"/"no"
         values = frame[column]
         missing = values.isna().to_numpy()
-        if self.numeric or self.kind == "binary":
-            numeric = pd.to_numeric(values, errors="coerce") if self.kind != "binary" else \
+        if self.numeric or zero_one:
+            numeric = pd.to_numeric(values, errors="coerce") if not zero_one else \
                 values.map(_binary_value)
             nonfinite = ~np.isfinite(numeric.to_numpy(dtype=float, na_value=np.nan))
-            bad = missing | (nonfinite & ~missing) if self.kind == "binary" else missing | nonfinite
+            bad = missing | (nonfinite & ~missing) if zero_one else missing | nonfinite
             if bad.any():
                 raise JudgmentDataError(
                     f"column {name!r} has missing, non-numeric or non-finite ratings in "
                     f"{describe_rows(frame, bad, column)}. Every judgment needs a rating on the "
                     f"scale {list(self.levels)}: fix or remove these rows before loading.")
             arr = numeric.to_numpy(dtype=float)
-            if self.kind != "binary":
+            if not zero_one:
                 frac = arr != np.round(arr)
                 if frac.any() and all(float(v).is_integer() for v in self.levels):
                     raise JudgmentDataError(
