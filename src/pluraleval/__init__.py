@@ -6,6 +6,7 @@ functions of the resulting :class:`Fit` give leaderboards, disagreement and audi
 
 from importlib.metadata import version as _version
 
+from .agreement import Agreement, agreement
 from .data import Design, Judgments, read_table
 from .errors import JudgmentDataError, ModelSpecError, PopulationError
 from .fit import DiagnosticsWarning, Fit, load_fit
@@ -17,8 +18,8 @@ from .summaries import Population, leaderboard, pairwise, rank_reversals
 __version__ = _version("pluraleval")
 
 __all__ = [
-    "DEFAULT_PRIORS", "PRESETS", "Design", "DiagnosticsWarning", "Fit", "JudgmentDataError",
-    "Judgments", "ModelSpecError", "OrdinalRaterModel", "Population", "PopulationError",
-    "RatingScale", "StudySpec", "__version__", "leaderboard", "load_fit", "pairwise",
-    "rank_reversals", "read_table", "simulate",
+    "DEFAULT_PRIORS", "PRESETS", "Agreement", "Design", "DiagnosticsWarning", "Fit",
+    "JudgmentDataError", "Judgments", "ModelSpecError", "OrdinalRaterModel", "Population",
+    "PopulationError", "RatingScale", "StudySpec", "__version__", "agreement", "leaderboard",
+    "load_fit", "pairwise", "rank_reversals", "read_table", "simulate",
 ]
