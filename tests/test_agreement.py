@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+import importlib
 import warnings
 from pathlib import Path
 
@@ -12,7 +13,6 @@ import pandas as pd
 import pytest
 from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
 
-import pluraleval.agreement as agreement_module
 from pluraleval import JudgmentDataError, Judgments
 from pluraleval.agreement import ALL, Agreement, agreement
 
@@ -270,5 +270,7 @@ def test_repeated_judgments_are_an_error():
 
 
 def test_docstring_examples_run():
-    result = doctest.testmod(agreement_module, optionflags=doctest.ELLIPSIS)
+    # importlib, not attribute access: pluraleval.agreement is also the re-exported function
+    module = importlib.import_module("pluraleval.agreement")
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
