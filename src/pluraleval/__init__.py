@@ -11,15 +11,24 @@ from .data import Design, Judgments, read_table
 from .errors import JudgmentDataError, ModelSpecError, PopulationError
 from .fit import DiagnosticsWarning, Fit, load_fit
 from .models import DEFAULT_PRIORS, OrdinalRaterModel
+from .predictive import ppc, rating_probabilities
 from .scale import RatingScale
 from .simulate import PRESETS, StudySpec, simulate
-from .summaries import Population, leaderboard, pairwise, rank_reversals
+from .summaries import (
+    Disagreement,
+    Population,
+    disagreement,
+    leaderboard,
+    pairwise,
+    rank_reversals,
+)
 
 __version__ = _version("pluraleval")
 
 __all__ = [
-    "DEFAULT_PRIORS", "PRESETS", "Agreement", "Design", "DiagnosticsWarning", "Fit",
-    "JudgmentDataError", "Judgments", "ModelSpecError", "OrdinalRaterModel", "Population",
-    "PopulationError", "RatingScale", "StudySpec", "__version__", "agreement", "leaderboard",
-    "load_fit", "pairwise", "rank_reversals", "read_table", "simulate",
+    "DEFAULT_PRIORS", "PRESETS", "Agreement", "Design", "DiagnosticsWarning", "Disagreement",
+    "Fit", "JudgmentDataError", "Judgments", "ModelSpecError", "OrdinalRaterModel",
+    "Population", "PopulationError", "RatingScale", "StudySpec", "__version__", "agreement",
+    "disagreement", "leaderboard", "load_fit", "pairwise", "ppc", "rank_reversals",
+    "rating_probabilities", "read_table", "simulate",
 ]
