@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import kendalltau
 
 import pluraleval as pe
 
@@ -49,9 +50,23 @@ def _replicate(seed: int) -> pd.DataFrame:
                 "covered": ((lo <= true) & (true <= hi)).values.ravel(),
             }))
     table = pd.concat(rows, ignore_index=True)
+    table.attrs["ranking"] = _ranking_checks(fit, truth)
     table.attrs["converged"] = fit.converged
     table.attrs["problems"] = fit.check(warn=False)
     return table
+
+
+def _ranking_checks(fit: pe.Fit, truth) -> dict:
+    """Does the leaderboard put P(best) on the true best, and do the stratified boards keep
+    the true per-group order (Kendall tau per region)?"""
+    board = pe.leaderboard(fit)
+    true_best = str(truth["mu"].idxmax("system").values)
+    by = pe.leaderboard(fit, by="region")
+    true_q = (truth["mu"] + truth["lambda_region"]).to_pandas()  # system x region
+    taus = [kendalltau(part.set_index("system")["quality"].loc[true_q.index],
+                       true_q[region]).statistic for region, part in by.groupby("region")]
+    return {"p_best_on_true_best": board.loc[board["p_best"].idxmax(), "system"] == true_best,
+            "kendall_tau_by_region": float(np.mean(taus))}
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +75,7 @@ def recovery() -> pd.DataFrame:
     table = pd.concat(tables, ignore_index=True)
     table.attrs["converged"] = [t.attrs["converged"] for t in tables]
     table.attrs["problems"] = [t.attrs["problems"] for t in tables]
+    table.attrs["ranking"] = pd.DataFrame([t.attrs["ranking"] for t in tables], index=SEEDS)
     return table
 
 
@@ -90,3 +106,12 @@ def test_recovery_table(recovery):
 def test_recovery_fits_converged(recovery):
     print("\ndiagnostics problems per replicate:", recovery.attrs["problems"])
     assert all(recovery.attrs["converged"])
+
+
+def test_leaderboards_rank_like_the_truth(recovery):
+    """Issue 4: the true best gets the highest P(best) in most studies, and the stratified
+    boards recover each region's true order."""
+    ranking = recovery.attrs["ranking"]
+    print("\nranking checks per study\n", ranking.round(3).to_string())
+    assert ranking["p_best_on_true_best"].mean() >= 5 / 6
+    assert ranking["kendall_tau_by_region"].mean() >= 0.8

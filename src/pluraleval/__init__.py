@@ -15,8 +15,10 @@ from .predictive import ppc, rating_probabilities
 from .scale import RatingScale
 from .simulate import PRESETS, StudySpec, simulate
 from .summaries import (
+    Audit,
     Disagreement,
     Population,
+    audit,
     disagreement,
     leaderboard,
     pairwise,
@@ -26,9 +28,9 @@ from .summaries import (
 __version__ = _version("pluraleval")
 
 __all__ = [
-    "DEFAULT_PRIORS", "PRESETS", "Agreement", "Design", "DiagnosticsWarning", "Disagreement",
-    "Fit", "JudgmentDataError", "Judgments", "ModelSpecError", "OrdinalRaterModel",
-    "Population", "PopulationError", "RatingScale", "StudySpec", "__version__", "agreement",
-    "disagreement", "leaderboard", "load_fit", "pairwise", "ppc", "rank_reversals",
-    "rating_probabilities", "read_table", "simulate",
+    "DEFAULT_PRIORS", "PRESETS", "Agreement", "Audit", "Design", "DiagnosticsWarning",
+    "Disagreement", "Fit", "JudgmentDataError", "Judgments", "ModelSpecError",
+    "OrdinalRaterModel", "Population", "PopulationError", "RatingScale", "StudySpec",
+    "__version__", "agreement", "audit", "disagreement", "leaderboard", "load_fit", "pairwise",
+    "ppc", "rank_reversals", "rating_probabilities", "read_table", "simulate",
 ]
