@@ -35,6 +35,16 @@ def test_fit_then_leaderboard(tmp_path, capsys):
     assert "failed its convergence checks" in printed
     systems = pd.read_csv(tmp_path / "judgments.csv")["system"].unique()
     assert all(s in printed for s in systems)
+    target = tmp_path / "census.csv"
+    pd.DataFrame({"region": ["A", "B", "C"], "share": [0.6, 0.3, 0.1]}).to_csv(target, index=False)
+    with pytest.warns(pe.DiagnosticsWarning):
+        assert main(["audit", str(out), "--target", str(target)]) == 0
+    printed = capsys.readouterr().out
+    assert "Value-skew audit" in printed
+    assert "Distance (total variation): region 0.27" in printed  # (.27 + .03 + .23) / 2
+    with pytest.warns(pe.DiagnosticsWarning):
+        assert main(["leaderboard", str(out), "--by", "region", "--population", "sample"]) == 0
+    assert "Rank reversals" in capsys.readouterr().out
 
 
 def test_bad_input_is_one_line_and_exit_code_2(tmp_path, capsys):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .data import Judgments
+from .data import Judgments, read_table
 from .errors import JudgmentDataError, ModelSpecError, PopulationError
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "data" / "demo"
@@ -22,6 +22,7 @@ EXAMPLES = {
     "fit": "pluraleval fit data/demo/judgments.csv --personas data/demo/personas.csv "
            "--scale 1,2,3,4,5 --covariates length --out out/demo_fit.nc",
     "leaderboard": "pluraleval leaderboard out/demo_fit.nc --population census.csv --by region",
+    "audit": "pluraleval audit out/demo_fit.nc --target data/demo/target_population.csv",
     "demo": "pluraleval demo --draws 1500",
 }
 
@@ -35,7 +36,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return args.run(args)
-    except (JudgmentDataError, ModelSpecError, PopulationError, FileNotFoundError) as err:
+    except (JudgmentDataError, ModelSpecError, PopulationError, FileNotFoundError,
+            KeyError) as err:
         print(f"pluraleval {args.command}: error: {err}", file=sys.stderr)
         return 2
 
@@ -71,6 +73,13 @@ def _parser() -> argparse.ArgumentParser:
                         "of attribute columns and a 'share' column (e.g. a census)")
     p.add_argument("--by", help="one leaderboard per group of these attributes "
                                 "(comma-separated), with rank reversals")
+
+    p = command("audit", "Audit a saved fit's value skew against a target population.", _audit)
+    p.add_argument("fit", type=Path, help="saved fit (.nc)")
+    p.add_argument("--target", required=True,
+                   help="target population: a CSV joint table of attribute columns and a "
+                        "'share' column (e.g. a census), or 'equal'")
+    p.add_argument("--prob", type=float, default=0.9, help="interval mass (default 0.9)")
 
     p = command("demo", "Fit the bundled demo study and print its leaderboard.", _demo)
     # 1500 draws: the demo's 720 region x output effects need them to pass the ESS gate.
@@ -153,16 +162,39 @@ def _fit(args) -> int:
     return 0
 
 
+def _population(text: str):
+    """'equal', 'sample', or a CSV joint table with a 'share' column."""
+    if text in ("equal", "sample"):
+        return text
+    from .summaries import Population
+    return Population.from_table(read_table(text), normalize=True, name=Path(text).stem)
+
+
 def _leaderboard(args) -> int:
     from .fit import Fit
     fit = Fit.load(args.fit)
-    population = args.population
-    if population not in ("equal", "sample"):
-        from .summaries import Population
-        population = Population.from_table(pd.read_csv(population), normalize=True,
-                                           name=Path(population).stem)
-    _print_boards(fit, population=population, by=_split(args.by), prob=args.prob)
+    _print_boards(fit, population=_population(args.population), by=_split(args.by),
+                  prob=args.prob)
     return 0
+
+
+def _audit(args) -> int:
+    from .fit import Fit
+    _print_audit(Fit.load(args.fit), _population(args.target), prob=args.prob)
+    return 0
+
+
+def _print_audit(fit, target, *, prob: float = 0.9) -> None:
+    from .summaries import audit
+    result = audit(fit, target=target, prob=prob)
+    print()
+    print(result.summary)
+    with pd.option_context("display.width", 120, "display.max_columns", 20):
+        print("\nWeights (sample vs target)")
+        print(result.weights.round(3).to_string(index=False))
+        if result.winner_changes:
+            print("\nSmallest reweightings that change the top system")
+            print(result.changes.round(3).to_string(index=False))
 
 
 def _print_boards(fit, *, population, by, prob: float = 0.9) -> None:
@@ -187,6 +219,7 @@ def _demo(args) -> int:
     print(fit)
     _print_boards(fit, population="equal", by=None)
     _print_boards(fit, population="sample", by=["region"])
+    _print_audit(fit, _population(str(DEMO_DIR / "target_population.csv")))
     return 0
 
 
