@@ -28,7 +28,7 @@ demo: $(STAMP)
 	$(VENV)/bin/pluraleval demo
 
 test: $(STAMP)
-	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/ruff check src tests scripts
 	$(PY) -m pytest
 
 clean:

@@ -6,12 +6,14 @@ functions of the resulting :class:`Fit` give leaderboards, disagreement and audi
 
 from importlib.metadata import version as _version
 
+from . import plots
 from .agreement import Agreement, agreement
 from .data import Design, Judgments, read_table
 from .errors import JudgmentDataError, ModelSpecError, PopulationError
 from .fit import DiagnosticsWarning, Fit, load_fit
 from .models import DEFAULT_PRIORS, OrdinalRaterModel
 from .predictive import ppc, rating_probabilities
+from .report import report
 from .scale import RatingScale
 from .simulate import PRESETS, StudySpec, simulate
 from .summaries import (
@@ -32,5 +34,6 @@ __all__ = [
     "Disagreement", "Fit", "JudgmentDataError", "Judgments", "ModelSpecError",
     "OrdinalRaterModel", "Population", "PopulationError", "RatingScale", "StudySpec",
     "__version__", "agreement", "audit", "disagreement", "leaderboard", "load_fit", "pairwise",
-    "ppc", "rank_reversals", "rating_probabilities", "read_table", "simulate",
+    "plots", "ppc", "rank_reversals", "rating_probabilities", "read_table", "report",
+    "simulate",
 ]

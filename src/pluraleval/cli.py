@@ -23,6 +23,9 @@ EXAMPLES = {
            "--scale 1,2,3,4,5 --covariates length --out out/demo_fit.nc",
     "leaderboard": "pluraleval leaderboard out/demo_fit.nc --population census.csv --by region",
     "audit": "pluraleval audit out/demo_fit.nc --target data/demo/target_population.csv",
+    "report": "pluraleval report out/demo_fit.nc --target data/demo/target_population.csv "
+              "--out out/report\n  pluraleval report data/demo/judgments.csv --personas "
+              "data/demo/personas.csv --scale 1,2,3,4,5 --target equal --out out/report",
     "demo": "pluraleval demo --draws 1500",
 }
 
@@ -81,15 +84,34 @@ def _parser() -> argparse.ArgumentParser:
                         "'share' column (e.g. a census), or 'equal'")
     p.add_argument("--prob", type=float, default=0.9, help="interval mass (default 0.9)")
 
-    p = command("demo", "Fit the bundled demo study and print its leaderboard.", _demo)
+    p = command("report", "Write the HTML/Markdown/CSV report of a saved fit, or of a "
+                "judgments file (fitted first with the data and sampling options).", _report)
+    _data_args(p, metavar="FIT_OR_JUDGMENTS",
+               help_="saved fit (.nc) reported as it is, or a judgments file (.csv, .parquet, "
+                     ".jsonl) to fit first (the fit is saved as fit.nc in the report)")
+    _sampling_args(p)
+    p.add_argument("--target",
+                   help="target population of the audit: a CSV joint table of attribute "
+                        "columns and a 'share' column (e.g. a census), 'equal' or 'sample'; "
+                        "without it the report has no audit section")
+    p.add_argument("--by", help="attributes to stratify by, comma-separated (default: every "
+                                "modelled attribute)")
+    p.add_argument("--prob", type=float, default=0.9, help="interval mass (default 0.9)")
+    p.add_argument("--out", type=Path,
+                   help="report directory (default: <input name>_report next to the input)")
+
+    p = command("demo", "Fit the bundled demo study, print its leaderboard and audit and "
+                "write its report to <out>/report.", _demo)
     # 1500 draws: the demo's 720 region x output effects need them to pass the ESS gate.
     _sampling_args(p, draws=1500)
-    p.add_argument("--out", type=Path, default=Path("out"), help="directory for the fit")
+    p.add_argument("--out", type=Path, default=Path("out"),
+                   help="directory for the fit and the report (default: out)")
     return parser
 
 
-def _data_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("judgments", type=Path, help="judgments file (.csv, .parquet, .jsonl)")
+def _data_args(p: argparse.ArgumentParser, *, metavar: str | None = None,
+               help_: str = "judgments file (.csv, .parquet, .jsonl)") -> None:
+    p.add_argument("judgments", type=Path, metavar=metavar, help=help_)
     p.add_argument("--personas", type=Path, help="persona table keyed by persona")
     for role in ("output", "persona", "rating", "system", "prompt", "position"):
         p.add_argument(f"--{role}-column", dest=f"{role}_column", default=role,
@@ -219,7 +241,32 @@ def _demo(args) -> int:
     print(fit)
     _print_boards(fit, population="equal", by=None)
     _print_boards(fit, population="sample", by=["region"])
-    _print_audit(fit, _population(str(DEMO_DIR / "target_population.csv")))
+    target = _population(str(DEMO_DIR / "target_population.csv"))
+    _print_audit(fit, target)
+    from .report import report
+    index = report(fit, args.out / "report", target=target)
+    print(f"\nreport: {index}")
+    return 0
+
+
+def _report(args) -> int:
+    from .fit import Fit
+    from .report import report
+    source = args.judgments
+    if not source.exists():
+        raise FileNotFoundError(f"no such file: {source}")
+    out = args.out or source.parent / f"{source.stem}_report"
+    target = None if args.target is None else _population(args.target)
+    if source.suffix.lower() == ".nc":
+        try:
+            fit = Fit.load(source)
+        except (ValueError, OSError) as err:
+            raise JudgmentDataError(f"cannot read {source} as a saved fit: {err}") from None
+    else:
+        fit = _fit_and_save(_load(args), args, group_by=_split(args.group_by),
+                            covariates=_split(args.covariates) or (), out=out / "fit.nc")
+    index = report(fit, out, target=target, by=_split(args.by), prob=args.prob)
+    print(f"report: {index}")
     return 0
 
 
