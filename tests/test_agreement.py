@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
-import importlib
 import warnings
 from pathlib import Path
 
@@ -267,10 +265,3 @@ def test_repeated_judgments_are_an_error():
     j = _judgments(df, scale="binary", repeats="allow")
     with pytest.raises(JudgmentDataError, match="one judgment per persona"):
         agreement(j)
-
-
-def test_docstring_examples_run():
-    # importlib, not attribute access: pluraleval.agreement is also the re-exported function
-    module = importlib.import_module("pluraleval.agreement")
-    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0 and result.failed == 0

@@ -11,8 +11,6 @@ effects at all) and checks the audit against the truth.
 
 from __future__ import annotations
 
-import doctest
-import importlib
 import warnings
 
 import numpy as np
@@ -23,8 +21,6 @@ import xarray as xr
 import pluraleval as pe
 from pluraleval import PopulationError
 from pluraleval.summaries.audit import Audit, audit, smallest_reweighting, win_regions
-
-audit_module = importlib.import_module("pluraleval.summaries.audit")
 
 SAMPLE_DIMS = ("chain", "draw")
 ATTRIBUTES = {"region": ["A", "B", "C"], "age_band": ["young", "old"]}
@@ -327,11 +323,6 @@ def test_summary_and_tables(result):
     assert set(result.tables) == {"weights", "distance", "leaderboards", "influence",
                                   "changes", "change_weights", "win_regions"}
     assert not result.converged and "provisional" in text
-
-
-def test_docstring_examples_run():
-    failures, _ = doctest.testmod(audit_module, optionflags=doctest.ELLIPSIS)
-    assert failures == 0
 
 
 # ---------------------------------------------------------------------- slow: vs the truth

@@ -8,7 +8,6 @@ compares a summary with the same quantity computed by hand from the posterior dr
 
 from __future__ import annotations
 
-import doctest
 import importlib
 import warnings
 
@@ -23,7 +22,6 @@ from pluraleval import PopulationError
 
 # the package re-exports the function ``leaderboard``, which shadows its module's name
 leaderboard_module = importlib.import_module("pluraleval.summaries.leaderboard")
-population_module = importlib.import_module("pluraleval.summaries.population")
 
 SAMPLE_DIMS = ("chain", "draw")
 ATTRIBUTES = {"region": ["A", "B", "C"], "age_band": ["young", "old"]}
@@ -349,10 +347,3 @@ def test_group_thresholds_carry_the_group_bias(fit):
                                       check_exact=False)
     pd.testing.assert_frame_equal(pe.leaderboard(by_group, by="region"),
                                   pe.leaderboard(fit, by="region"), rtol=1e-10)
-
-
-# ---------------------------------------------------------------------- docs
-@pytest.mark.parametrize("module", [population_module, leaderboard_module])
-def test_docstring_examples_run(module):
-    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0 and result.failed == 0

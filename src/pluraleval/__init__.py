@@ -10,6 +10,7 @@ from . import plots
 from .agreement import Agreement, agreement
 from .data import Design, Judgments, read_table
 from .errors import JudgmentDataError, ModelSpecError, PopulationError
+from .examples import example_fit
 from .fit import DiagnosticsWarning, Fit, load_fit
 from .models import DEFAULT_PRIORS, OrdinalRaterModel
 from .predictive import ppc, rating_probabilities
@@ -33,7 +34,7 @@ __all__ = [
     "DEFAULT_PRIORS", "PRESETS", "Agreement", "Audit", "Design", "DiagnosticsWarning",
     "Disagreement", "Fit", "JudgmentDataError", "Judgments", "ModelSpecError",
     "OrdinalRaterModel", "Population", "PopulationError", "RatingScale", "StudySpec",
-    "__version__", "agreement", "audit", "disagreement", "leaderboard", "load_fit", "pairwise",
-    "plots", "ppc", "rank_reversals", "rating_probabilities", "read_table", "report",
-    "simulate",
+    "__version__", "agreement", "audit", "disagreement", "example_fit", "leaderboard",
+    "load_fit", "pairwise", "plots", "ppc", "rank_reversals", "rating_probabilities",
+    "read_table", "report", "simulate",
 ]

@@ -40,6 +40,15 @@ def read_table(path: str | Path) -> pd.DataFrame:
     ----------
     path : str or Path
         File ending in ``.csv``, ``.parquet``/``.pq`` or ``.jsonl``/``.ndjson``.
+
+    Examples
+    --------
+    >>> import tempfile, pandas as pd, pluraleval as pe
+    >>> path = f"{tempfile.mkdtemp()}/judgments.jsonl"
+    >>> pd.DataFrame({"output": ["a"], "persona": ["p1"], "rating": [3]}).to_json(
+    ...     path, orient="records", lines=True)
+    >>> pe.read_table(path).columns.tolist()
+    ['output', 'persona', 'rating']
     """
     path = Path(path)
     suffix = path.suffix.lower()

@@ -196,5 +196,14 @@ class Fit:
 
 
 def load_fit(path: str | Path) -> Fit:
-    """Read a saved fit (same as :meth:`Fit.load`)."""
+    """Read a saved fit (same as :meth:`Fit.load`).
+
+    Examples
+    --------
+    >>> import tempfile, xarray as xr, pluraleval as pe
+    >>> fit = pe.example_fit()
+    >>> path = fit.save(f"{tempfile.mkdtemp()}/fit.nc")
+    >>> again = pe.load_fit(path)  # warns again if the fit failed its checks
+    >>> xr.testing.assert_identical(again.posterior, fit.posterior)
+    """
     return Fit.load(path)

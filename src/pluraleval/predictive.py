@@ -75,6 +75,15 @@ def rating_probabilities(fit: Fit, *, by: str | None = None, prob: float = 0.9,
     -------
     pandas.DataFrame
         ``output``, [``by``], ``rating``, ``p`` (posterior mean), ``p_lower``, ``p_upper``.
+
+    Examples
+    --------
+    >>> import pluraleval as pe
+    >>> table = pe.rating_probabilities(pe.example_fit(), by="region")
+    >>> table.columns.tolist()
+    ['output', 'region', 'rating', 'p', 'p_lower', 'p_upper']
+    >>> bool(table.groupby(["output", "region"])["p"].sum().round(6).eq(1).all())
+    True
     """
     params = with_sample_dims(_draws(fit, n_draws, seed))
     design = term_design(params, fit.judgments)
@@ -149,6 +158,13 @@ def ppc(fit: Fit, *, by: str | None = None, n_draws: int = 200, prob: float = 0.
     pandas.DataFrame
         [``by``], ``rating``, ``observed`` (share), ``predicted`` (mean replicated share),
         ``lower``, ``upper``, ``inside`` (observed within the interval), ``n_judgments``.
+
+    Examples
+    --------
+    >>> import pluraleval as pe
+    >>> check = pe.ppc(pe.example_fit(), by="region", n_draws=50)
+    >>> check.columns.tolist()
+    ['region', 'rating', 'observed', 'predicted', 'lower', 'upper', 'inside', 'n_judgments']
     """
     j = fit.judgments
     k = j.codes

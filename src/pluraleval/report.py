@@ -222,11 +222,10 @@ def report(fit: Fit, out_dir: str | Path, *, target=None,
 
     Examples
     --------
-    >>> import pluraleval as pe
-    >>> from pluraleval.report import report
-    >>> fit = pe.load_fit("out/demo_fit.nc")  # doctest: +SKIP
-    >>> report(fit, "out/report", target="data/demo/target_population.csv")  # doctest: +SKIP
-    PosixPath('out/report/index.html')
+    >>> import tempfile, pluraleval as pe
+    >>> index = pe.report(pe.example_fit(), tempfile.mkdtemp(), progress=False)
+    >>> index.name, "Leaderboard" in index.read_text()
+    ('index.html', True)
     """
     if not 0 < prob < 1:
         raise ModelSpecError(f"prob={prob} must lie strictly between 0 and 1.")

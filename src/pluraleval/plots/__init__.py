@@ -6,11 +6,11 @@ pyplot state changes. Save with :func:`save` (PDF, SVG and PNG).
 
 Examples
 --------
+>>> import tempfile, pluraleval as pe
 >>> from pluraleval import plots
->>> fig = plots.leaderboard_forest(fit, population="sample")  # doctest: +SKIP
->>> plots.save(fig, "figures/leaderboard")  # doctest: +SKIP
-[PosixPath('figures/leaderboard.pdf'), PosixPath('figures/leaderboard.svg'),
- PosixPath('figures/leaderboard.png')]
+>>> fig = plots.leaderboard_forest(pe.example_fit(), population="sample")
+>>> [p.name for p in plots.save(fig, f"{tempfile.mkdtemp()}/leaderboard")]
+['leaderboard.pdf', 'leaderboard.svg', 'leaderboard.png']
 """
 
 from .audit import win_region_plot

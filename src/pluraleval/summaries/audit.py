@@ -298,13 +298,14 @@ def audit(fit: Fit, *, target: PopulationLike, prob: float = 0.9,
     --------
     >>> import pluraleval as pe
     >>> from pluraleval.summaries.audit import audit
-    >>> judgments, _ = pe.simulate("small", seed=1)
-    >>> fit = pe.OrdinalRaterModel().fit(judgments, draws=50, tune=50, chains=2,
-    ...                                  random_seed=1, progressbar=False)  # doctest: +SKIP
-    >>> result = audit(fit, target={"region": {"A": 0.6, "B": 0.2, "C": 0.2}})  # doctest: +SKIP
-    >>> result.distance.columns.tolist()  # doctest: +SKIP
+    >>> fit = pe.example_fit()
+    >>> result = audit(fit, target={"region": {"A": 0.6, "B": 0.2, "C": 0.2}})
+    >>> result.distance.columns.tolist()
     ['attribute', 'n_levels', 'tv', 'max_difference', 'system_by_group']
-    >>> print(result.summary)  # doctest: +SKIP
+    >>> print(result.summary)  # doctest: +ELLIPSIS
+    Value-skew audit: the sample's rater mix vs target 'custom' ...
+    Distance (total variation): region 0.27; combined (sum) 0.27.
+    ...
     """
     _require_systems(fit)
     if combine not in ("sum", "max"):
@@ -400,10 +401,8 @@ def win_regions(fit: Fit, attribute: str, *, resolution: int = 20,
     --------
     >>> import pluraleval as pe
     >>> from pluraleval.summaries.audit import win_regions
-    >>> judgments, _ = pe.simulate("small", seed=1)
-    >>> fit = pe.OrdinalRaterModel().fit(judgments, draws=50, tune=50, chains=2,
-    ...                                  random_seed=1, progressbar=False)  # doctest: +SKIP
-    >>> win_regions(fit, "region", resolution=4).columns.tolist()  # doctest: +SKIP
+    >>> fit = pe.example_fit()
+    >>> win_regions(fit, "region", resolution=4).columns.tolist()
     ['A', 'B', 'C', 'best', 'p_best', 'top', 'margin']
     """
     _require_systems(fit)

@@ -172,14 +172,12 @@ def disagreement(fit: Fit, *, prob: float = 0.9, top: int = 10,
     --------
     >>> import pluraleval as pe
     >>> from pluraleval.summaries.disagreement import disagreement
-    >>> judgments, _ = pe.simulate("small", seed=1)
-    >>> fit = pe.OrdinalRaterModel().fit(judgments, draws=50, tune=50, chains=2,
-    ...                                  random_seed=1, progressbar=False)  # doctest: +SKIP
-    >>> result = disagreement(fit)  # doctest: +SKIP
-    >>> result.variance["component"].tolist()  # doctest: +SKIP
+    >>> fit = pe.example_fit()
+    >>> result = disagreement(fit)
+    >>> result.variance["component"].tolist()
     ['system', 'prompt', 'output', 'group_bias[region]', 'system_x_group[region]',
      'output_x_group[region]', 'persona', 'residual']
-    >>> result.polarised.columns[:4].tolist()  # doctest: +SKIP
+    >>> result.polarised.columns[:4].tolist()
     ['attribute', 'output', 'system', 'prompt']
     """
     if not 0 < prob < 1:

@@ -89,14 +89,12 @@ def leaderboard(fit: Fit, *, population: PopulationLike = None,
     Examples
     --------
     >>> import pluraleval as pe
-    >>> judgments, _ = pe.simulate("small", seed=1)
-    >>> fit = pe.OrdinalRaterModel().fit(judgments, draws=50, tune=50, chains=2,
-    ...                                  random_seed=1, progressbar=False)  # doctest: +SKIP
-    >>> pe.leaderboard(fit).columns[:3].tolist()  # doctest: +SKIP
+    >>> fit = pe.example_fit()
+    >>> pe.leaderboard(fit).columns[:3].tolist()
     ['system', 'quality', 'quality_lower']
-    >>> pe.leaderboard(fit, population="sample").attrs["population"]["name"]  # doctest: +SKIP
+    >>> pe.leaderboard(fit, population="sample").attrs["population"]["name"]
     'sample'
-    >>> pe.leaderboard(fit, by="region").columns[:2].tolist()  # doctest: +SKIP
+    >>> pe.leaderboard(fit, by="region").columns[:2].tolist()
     ['region', 'system']
     """
     _require_systems(fit)
@@ -158,13 +156,11 @@ def pairwise(fit: Fit, *, population: PopulationLike = None) -> pd.DataFrame:
     Examples
     --------
     >>> import pluraleval as pe
-    >>> judgments, _ = pe.simulate("small", seed=1)
-    >>> fit = pe.OrdinalRaterModel().fit(judgments, draws=50, tune=50, chains=2,
-    ...                                  random_seed=1, progressbar=False)  # doctest: +SKIP
-    >>> pe.pairwise(fit).columns.tolist()  # doctest: +SKIP
+    >>> fit = pe.example_fit()
+    >>> pe.pairwise(fit).columns.tolist()
     ['system', 'other', 'p_beats']
     >>> matrix = pe.pairwise(fit).pivot(index="system", columns="other",
-    ...                                 values="p_beats")  # doctest: +SKIP
+    ...                                 values="p_beats")
     """
     _require_systems(fit)
     base = Population.coerce(population)
@@ -213,10 +209,8 @@ def rank_reversals(fit: Fit, *, by: str | Sequence[str] = "region",
     Examples
     --------
     >>> import pluraleval as pe
-    >>> judgments, _ = pe.simulate("small", seed=1)
-    >>> fit = pe.OrdinalRaterModel().fit(judgments, draws=50, tune=50, chains=2,
-    ...                                  random_seed=1, progressbar=False)  # doctest: +SKIP
-    >>> pe.rank_reversals(fit, by="region").columns.tolist()  # doctest: +SKIP
+    >>> fit = pe.example_fit()
+    >>> pe.rank_reversals(fit, by="region").columns.tolist()
     ['region', 'other_region', 'system', 'other', 'lead', 'other_lead', 'p_reversal']
     """
     _require_systems(fit)
