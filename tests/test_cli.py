@@ -45,6 +45,10 @@ def test_fit_then_leaderboard(tmp_path, capsys):
     with pytest.warns(pe.DiagnosticsWarning):
         assert main(["leaderboard", str(out), "--by", "region", "--population", "sample"]) == 0
     assert "Rank reversals" in capsys.readouterr().out
+    with pytest.warns(pe.DiagnosticsWarning):
+        assert main(["audit", str(out), "--target", "equal", "--prob", "1.5"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "prob" in err
 
 
 def test_bad_input_is_one_line_and_exit_code_2(tmp_path, capsys):

@@ -532,3 +532,23 @@ def test_spec_round_trips_through_dict():
     again = pe.OrdinalRaterModel.from_dict(json.loads(json.dumps(spec.to_dict())))
     assert again == spec
     assert again.to_dict() == spec.to_dict()
+
+
+def test_several_criteria_are_refused_not_pooled():
+    judgments, _ = pe.simulate("small", seed=2, n_prompts=4, n_personas=6)
+    table = judgments.table
+    both = pd.concat([table.assign(criterion="helpful"),
+                      table.assign(criterion="harmless", rating=6 - table["rating"])])
+    stacked = pe.Judgments.from_frame(both, personas=judgments.personas, scale=[1, 2, 3, 4, 5])
+    with pytest.raises(pe.ModelSpecError, match="2 criteria .* one model per criterion"):
+        pe.OrdinalRaterModel().build(stacked)
+
+
+def test_drift_time_is_the_position_range_scaled_to_unit():
+    judgments, _ = pe.simulate("small", seed=2, n_prompts=4, n_personas=6)
+    shifted = pe.Judgments.from_frame(judgments.table.assign(
+        position=judgments.table["position"] + 1000), personas=judgments.personas,
+        scale=[1, 2, 3, 4, 5])
+    scaled = shifted.codes["position_scaled"]
+    assert scaled.min() == 0 and scaled.max() == 1
+    np.testing.assert_allclose(scaled, judgments.codes["position_scaled"])

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from .data import Judgments, read_table
-from .errors import JudgmentDataError, ModelSpecError, PopulationError
+from .errors import JudgmentDataError
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "data" / "demo"
 EXAMPLES = {
@@ -39,8 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return args.run(args)
-    except (JudgmentDataError, ModelSpecError, PopulationError, FileNotFoundError,
-            KeyError) as err:
+    except (ValueError, FileNotFoundError, KeyError) as err:  # JudgmentDataError etc. included
         print(f"pluraleval {args.command}: error: {err}", file=sys.stderr)
         return 2
 

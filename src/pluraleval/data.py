@@ -260,7 +260,8 @@ class Judgments:
     @cached_property
     def codes(self) -> dict[str, np.ndarray]:
         """Integer codes. Per judgment: ``rating``, ``output``, ``persona`` (and ``criterion``,
-        ``variant``, ``position`` as float). Per output: ``output_system``,
+        ``variant``, ``position`` as float with ``position_scaled`` mapping its range to
+        [0, 1]). Per output: ``output_system``,
         ``output_prompt``. Per persona: ``persona_<attribute>``."""
         c = self.coords
         codes = {"rating": self.scale.encode(self.table, "rating"),
@@ -270,7 +271,10 @@ class Judgments:
             if role in self.table:
                 codes[role] = _encode(self.table[role], c[role])
         if "position" in self.table:
-            codes["position"] = self.table["position"].to_numpy(dtype=float)
+            pos = self.table["position"].to_numpy(dtype=float)
+            codes["position"] = pos
+            span = pos.max() - pos.min()
+            codes["position_scaled"] = (pos - pos.min()) / span if span > 0 else 0.0 * pos
         first = self.output_table
         for role in ("system", "prompt"):
             if role in first:

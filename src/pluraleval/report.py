@@ -123,7 +123,8 @@ FIGURES: tuple[FigureSpec, ...] = (
     FigureSpec("stratified", "group_bias",
                "Group severity per attribute with intervals: a group to the right rates every "
                "output lower, whatever its quality.",
-               lambda p, c, a: p.group_bias_forest(c.fit), when=lambda c: bool(c.attributes)),
+               lambda p, c, a: p.group_bias_forest(c.fit),
+               when=lambda c: any(f"b_{a}" in c.fit.posterior for a in c.attributes)),
     FigureSpec("audit", "leaderboard_forest_target",
                "The leaderboard under the target population.",
                lambda p, c, a: p.leaderboard_forest(c.fit, population=c.target, prob=c.prob),
@@ -479,7 +480,7 @@ def _disagreement(ctx: _Context, tables: dict) -> _Section:
 def _ppc(ctx: _Context, tables: dict) -> _Section:
     s = _section("ppc", ctx)
     parts = [ppc(ctx.fit, prob=ctx.prob).assign(attribute="all", group="all")]
-    for a in ctx.attributes:
+    for a in ctx.by:
         parts.append(ppc(ctx.fit, by=a, prob=ctx.prob).rename(columns={a: "group"})
                      .assign(attribute=a))
     table = pd.concat(parts, ignore_index=True)

@@ -60,7 +60,7 @@ def term_design(params: xr.Dataset, judgments: Judgments) -> TermDesign:
         if "position" not in k:
             raise ModelSpecError("the parameters have a persona drift but the judgments no "
                                  "'position' column to scale it.")
-        pos = k["position"] / max(float(k["position"].max()), 1.0)
+        pos = k["position_scaled"]
     return TermDesign(
         output=o, persona=r,
         system=k["output_system"][o] if "output_system" in k else None,

@@ -143,6 +143,12 @@ class OrdinalRaterModel:
         if self.prompt_effect and not judgments.has("prompt"):
             raise ModelSpecError("prompt_effect=True needs a 'prompt' column (map it with "
                                  "prompt='<column>').")
+        if judgments.has("criterion") and judgments.n_levels("criterion") > 1:
+            raise ModelSpecError(
+                f"the judgments rate {judgments.n_levels('criterion')} criteria "
+                f"({judgments.coords['criterion'][:4]}); this model would pool them into one "
+                "quality. Fit one model per criterion (filter the table), or drop the "
+                "criterion column if the ratings really measure one thing.")
         if self.drift and not judgments.has("position"):
             raise ModelSpecError("drift=True needs a 'position' column (order of judgments in "
                                  "each persona's session; map it with position='<column>').")
@@ -248,7 +254,7 @@ class OrdinalRaterModel:
                     u = zero_sum_effect("u", sig, ("persona",))
                 severity = severity + u[p]
             if r["drift"]:
-                pos = k["position"] / max(float(k["position"].max()), 1.0)
+                pos = k["position_scaled"]
                 d_mean = pm.Normal("drift_mean", 0.0, pri["drift_mean_sd"])
                 d_sig = pm.HalfNormal("sigma_drift", pri["sigma_drift"])
                 d_z = pm.Normal("drift_z", 0.0, 1.0, dims="persona")

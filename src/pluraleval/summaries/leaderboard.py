@@ -273,6 +273,7 @@ def population_draws(fit: Fit, populations: Sequence[Population]) -> xr.Dataset:
         ``quality`` and ``rating`` with dims ``chain``, ``draw``, ``system`` and the internal
         population dim :data:`GROUP` (one entry per population, in order).
     """
+    _require_systems(fit)
     weights = weight_arrays(fit, populations, GROUP)
     post = fit.posterior
     quality = post["mu"].expand_dims({GROUP: len(populations)}, axis=-1)
