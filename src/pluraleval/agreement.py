@@ -345,8 +345,7 @@ class _Data:
             first = pd.Series(system).groupby(unit_codes).first()
             units["system"] = np.asarray(systems, dtype=object)[first.to_numpy()]
         scale = j.scale
-        values = np.asarray(scale.levels, float) if scale.numeric else \
-            np.arange(1, scale.n_levels + 1, dtype=float)
+        values = scale.values
         return cls(unit=unit_codes.astype(np.int64), persona=codes["persona"],
                    code=codes["rating"], n_units=len(units), n_personas=j.n_levels("persona"),
                    levels=tuple(scale.levels), values=values, units=units, system=system,

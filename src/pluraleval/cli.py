@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .data import Judgments, read_table
+from .data import Judgments
 from .errors import JudgmentDataError
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "data" / "demo"
@@ -188,7 +188,7 @@ def _population(text: str):
     if text in ("equal", "sample"):
         return text
     from .summaries import Population
-    return Population.from_table(read_table(text), normalize=True, name=Path(text).stem)
+    return Population.read(text)
 
 
 def _leaderboard(args) -> int:

@@ -31,7 +31,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .data import read_table
 from .errors import ModelSpecError, PopulationError
 from .fit import THRESHOLDS, Fit
 from .predictive import ppc
@@ -282,8 +281,7 @@ def _coerce_target(target) -> Population | None:
         return None
     if isinstance(target, Path) or (isinstance(target, str)
                                     and target not in ("equal", "sample")):
-        path = Path(target)
-        return Population.from_table(read_table(path), normalize=True, name=path.stem)
+        return Population.read(target)
     return Population.coerce(target)
 
 

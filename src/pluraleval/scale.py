@@ -37,6 +37,13 @@ class RatingScale:
         return len(self.levels)
 
     @property
+    def values(self) -> np.ndarray:
+        """Numbers for averaging ratings: the numeric levels, or 1..K for text labels."""
+        if self.numeric:
+            return np.asarray(self.levels, float)
+        return np.arange(1, self.n_levels + 1, dtype=float)
+
+    @property
     def numeric(self) -> bool:
         """Whether the levels are numbers (so 2.5 is a non-integer, not an unknown label)."""
         return all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)

@@ -340,15 +340,9 @@ def _within_variance(mean: np.ndarray, var: np.ndarray, cell: np.ndarray,
     return (_mean_operator(output, n_out).T @ dev.T).T
 
 
-def _rating_values(judgments: Judgments) -> np.ndarray:
-    levels = judgments.scale.levels
-    return np.asarray(levels, float) if judgments.scale.numeric else \
-        np.arange(1, len(levels) + 1, dtype=float)
-
-
 def _contested_table(judgments: Judgments, design: TermDesign, arrays: dict[str, np.ndarray],
                      prob: float, top: int) -> pd.DataFrame:
-    values = _rating_values(judgments)
+    values = judgments.scale.values
     n_out = judgments.n_levels("output")
     cell = _cell_index(judgments, design.attributes)
     o = design.output

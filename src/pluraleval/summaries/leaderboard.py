@@ -299,9 +299,6 @@ def _severity_and_cutpoints(fit: Fit, populations: Sequence[Population],
             cut = (cut * w).sum(a)
         if f"b_{a}" in post:
             severity = severity + (post[f"b_{a}"] * w).sum(a)
-    extra = [d for d in cut.dims if d not in (*SAMPLE_DIMS, "cutpoint", GROUP)]
-    if extra:  # an attribute the population does not cover (cannot happen for modelled ones)
-        cut = cut.mean(extra)
     severity = severity.expand_dims({GROUP: len(populations)}) if GROUP not in severity.dims \
         else severity
     cut = cut.expand_dims({GROUP: len(populations)}) if GROUP not in cut.dims else cut
@@ -309,9 +306,7 @@ def _severity_and_cutpoints(fit: Fit, populations: Sequence[Population],
 
 
 def _rating(fit: Fit, eta: xr.DataArray, cut: xr.DataArray) -> xr.DataArray:
-    levels = fit.judgments.scale.levels
-    values = np.asarray(levels, float) if fit.judgments.scale.numeric else \
-        np.arange(1, len(levels) + 1, dtype=float)
+    values = fit.judgments.scale.values
     # P(y <= k) = logistic(c_k - eta); E[y] = v_0 + sum_k (v_{k+1} - v_k) P(y > k)
     above = 1 - xr.apply_ufunc(expit, cut - eta)
     steps = xr.DataArray(np.diff(values), dims="cutpoint", coords={"cutpoint": cut["cutpoint"]})

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -116,6 +117,23 @@ class Population:
                     f"{{level: weight}}; got {weights!r}.")
             clean[attr] = _check_weights(attr, dict(weights), normalize=normalize)
         return cls(marginals=clean, name=name)
+
+    @classmethod
+    def read(cls, path: str | Path, *, weight: str = "share") -> Population:
+        """A population from a file (CSV / Parquet / JSONL) holding a joint table of attribute
+        columns and a ``weight`` column, normalised to sum to one and named after the file.
+
+        Examples
+        --------
+        >>> import tempfile, pandas as pd, pluraleval as pe
+        >>> path = f"{tempfile.mkdtemp()}/census.csv"
+        >>> pd.DataFrame({"region": ["A", "B"], "share": [30, 70]}).to_csv(path, index=False)
+        >>> pe.Population.read(path).name
+        'census'
+        """
+        from ..data import read_table
+        path = Path(path)
+        return cls.from_table(read_table(path), weight=weight, normalize=True, name=path.stem)
 
     @classmethod
     def from_table(cls, frame: pd.DataFrame, *, weight: str = "share",
