@@ -122,32 +122,32 @@ def test_leaderboards_and_top_change(fit, result):
     assert result.sample_winner == pe.leaderboard(fit, population="sample")["system"].iloc[0]
     assert result.target_winner == pe.leaderboard(fit, population=TARGET)["system"].iloc[0]
     # P(top differs), by hand from the draws
-    post = fit.posterior
     shares = sample_shares(fit)
 
     def best(weights):
-        q = post["mu"]
-        for a, w in weights.items():
-            wa = xr.DataArray([w[g] for g in fit.judgments.coords[a]], dims=a,
-                              coords={a: fit.judgments.coords[a]})
-            q = q + (post[f"lambda_{a}"] * wa).sum(a)
-        return q.argmax("system").values
+        return quality_under(fit, weights).argmax("system").values
 
     assert result.p_top_differs == pytest.approx(float((best(shares) != best(TARGET)).mean()))
+
+
+def quality_under(fit, weights):
+    """System quality draws under ``{attribute: {level: weight}}``, by hand from the posterior."""
+    post = fit.posterior
+    q = post["mu"]
+    for a, w in weights.items():
+        wa = xr.DataArray([w[g] for g in fit.judgments.coords[a]], dims=a,
+                          coords={a: fit.judgments.coords[a]})
+        q = q + (post[f"lambda_{a}"] * wa).sum(a)
+    return q
 
 
 # ---------------------------------------------------------------------- 3. influence
 def test_influence_is_the_derivative_of_the_expected_margin(fit, result):
     shares = sample_shares(fit)
     winner = result.sample_winner
-    post = fit.posterior
 
     def expected_margin(weights):
-        q = post["mu"]
-        for a, w in weights.items():
-            wa = xr.DataArray([w[g] for g in fit.judgments.coords[a]], dims=a,
-                              coords={a: fit.judgments.coords[a]})
-            q = q + (post[f"lambda_{a}"] * wa).sum(a)
+        q = quality_under(fit, weights)
         others = q.drop_sel(system=winner).max("system")
         return float((q.sel(system=winner) - others).mean())
 

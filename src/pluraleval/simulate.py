@@ -9,6 +9,7 @@ so the true values returned are the very quantities the model estimates.
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
@@ -253,7 +254,7 @@ def simulate(spec: StudySpec | str = "demo", *, seed: int | None = 0,
         coords={"system": systems, "prompt": prompts, "output": outputs,
                 "persona": personas["persona"].to_numpy(), "cutpoint": coords["cutpoint"],
                 **{a: list(spec.attributes[a]) for a in attrs}},
-        attrs={"spec": _json(spec.to_dict()), "seed": -1 if seed is None else int(seed)})
+        attrs={"spec": json.dumps(spec.to_dict()), "seed": -1 if seed is None else int(seed)})
     if beta:
         truth["beta"] = ("covariate", [beta[c] for c in beta])
         truth = truth.assign_coords(covariate=list(beta))
@@ -333,8 +334,3 @@ def _jsonable(obj):
     if isinstance(obj, np.generic):
         return obj.item()
     return obj
-
-
-def _json(obj) -> str:
-    import json
-    return json.dumps(obj)

@@ -11,7 +11,7 @@ from matplotlib.patches import Patch, Polygon
 
 from ..fit import Fit
 from ..summaries.audit import win_regions
-from ..summaries.leaderboard import GROUP, SAMPLE_DIMS, PopulationLike, population_draws
+from ..summaries.leaderboard import PopulationLike
 from ..summaries.population import Population
 from .style import NEUTRAL, group_colors, mark_failed, new_figure, styled
 
@@ -59,7 +59,7 @@ def win_region_plot(fit: Fit, *, attribute: str, resolution: int = 20,
     fig = new_figure(width=width, aspect=0.75 if len(levels) == 2 else 0.95)
     ax = fig.add_subplot()
     if len(levels) == 2:
-        _curve(ax, fit, table, attribute, levels, base, colors, sample)
+        _curve(ax, table, attribute, levels, colors, sample)
     else:
         _triangle(ax, table, levels, colors, sample)
     ax.set_title(f"Win regions over {attribute}", loc="left")
@@ -67,19 +67,12 @@ def win_region_plot(fit: Fit, *, attribute: str, resolution: int = 20,
     return fig
 
 
-def _curve(ax, fit: Fit, table: pd.DataFrame, attribute: str, levels: list,
-           base: PopulationLike, colors: dict, sample: np.ndarray) -> None:
+def _curve(ax, table: pd.DataFrame, attribute: str, levels: list, colors: dict,
+           sample: np.ndarray) -> None:
     """P(best) of each system along the weight of the second level."""
-    others = {a: w.to_dict() for a, w in Population.coerce(base).weights(fit).items()}
-    pops = [Population.from_marginals(
-        others | {attribute: dict(zip(levels, row, strict=True))}, normalize=True)
-        for row in table[levels].to_numpy()]
-    quality = population_draws(fit, pops)["quality"]
-    q = quality.transpose(*SAMPLE_DIMS, GROUP, "system").values
-    best = q.reshape(-1, *q.shape[2:]).argmax(-1)  # draw, point
     weight = table[levels[1]].to_numpy()
-    for i, system in enumerate(quality["system"].values):
-        ax.plot(weight, (best == i).mean(0), color=colors[system], label=str(system))
+    for system, p_best in table.attrs["p_best_by_system"].items():
+        ax.plot(weight, p_best, color=colors[system], label=system)
     ax.axvline(sample[1], color=NEUTRAL, linestyle=":", linewidth=0.8)
     ax.text(sample[1] + 0.01, 0.98, "sample mix", transform=ax.get_xaxis_transform(),
             rotation=90, ha="left", va="top", fontsize=5.5)

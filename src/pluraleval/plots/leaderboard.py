@@ -16,6 +16,7 @@ from ..summaries.leaderboard import (
     GROUP,
     SAMPLE_DIMS,
     PopulationLike,
+    _ranks,
     leaderboard,
     population_draws,
     rank_reversals,
@@ -88,12 +89,10 @@ def rank_heatmap(fit: Fit, *, population: PopulationLike = None) -> Figure:
     """
     pop = Population.coerce(population)
     quality = population_draws(fit, [pop])["quality"].isel({GROUP: 0})
-    q = quality.transpose(*SAMPLE_DIMS, "system").values.reshape(-1, quality.sizes["system"])
-    order = np.argsort(-q.mean(0), kind="stable")
-    q = q[:, order]
-    n = q.shape[1]
-    ranks = (-q).argsort(axis=1).argsort(axis=1)
-    p_rank = np.stack([(ranks == r).mean(0) for r in range(n)], axis=1)  # system × rank
+    order = np.argsort(-quality.mean(SAMPLE_DIMS).values, kind="stable")
+    ranks = _ranks(quality).transpose(*SAMPLE_DIMS, "system").values[..., order]
+    n = len(order)
+    p_rank = np.stack([(ranks == r + 1).mean((0, 1)) for r in range(n)], axis=1)  # system×rank
     fig = new_figure(width="one", aspect=(0.9 + 0.24 * n) / figure_size("one")[0])
     ax = fig.add_subplot()
     image = ax.imshow(p_rank, cmap=SEQUENTIAL, vmin=0, vmax=1, aspect="auto")

@@ -395,7 +395,8 @@ def win_regions(fit: Fit, attribute: str, *, resolution: int = 20,
         level), ``best`` (the system with the highest P(best) there), ``p_best`` (its
         P(best)), ``top`` (the system with the highest posterior mean quality) and ``margin``
         (the top system's mean quality minus the runner-up's). ``attrs``: ``attribute``,
-        ``resolution``, ``base`` (the other attributes' weights).
+        ``resolution``, ``base`` (the other attributes' weights), ``p_best_by_system``
+        (system → P(best) at every grid point, in row order).
 
     Examples
     --------
@@ -429,8 +430,7 @@ def win_regions(fit: Fit, attribute: str, *, resolution: int = 20,
     if attribute in post.lambdas:
         fixed[attribute] = grid
     q = post.quality(fixed, len(grid))  # draw, point, system
-    best = q.argmax(-1)
-    p_best = np.stack([(best == s).mean(0) for s in range(len(post.systems))], -1)
+    p_best = _p_best(q)
     mean = q.mean(0)
     order = np.argsort(-mean, axis=-1, kind="stable")
     rows = np.arange(len(grid))
@@ -443,7 +443,15 @@ def win_regions(fit: Fit, attribute: str, *, resolution: int = 20,
     table.attrs.update({"attribute": attribute, "resolution": resolution,
                         "base": {a: w.tolist() for a, w in base_w.items() if a != attribute},
                         "converged": bool(fit.converged)})
+    table.attrs["p_best_by_system"] = {str(s): p_best[:, i].tolist()
+                                       for i, s in enumerate(post.systems)}
     return table
+
+
+def _p_best(q: np.ndarray) -> np.ndarray:
+    """P(best) per (point, system) from quality draws (draw, point, system)."""
+    best = q.argmax(-1)
+    return np.stack([(best == s).mean(0) for s in range(q.shape[-1])], -1)
 
 
 def smallest_reweighting(mu: Sequence[float], lambdas: Mapping[str, np.ndarray],
