@@ -10,7 +10,7 @@ FIND_PYTHON = for c in python3.13 python3.12 \
 	  if $$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then echo $$c; break; fi; \
 	done
 
-.PHONY: demo test venv clean
+.PHONY: demo test venv clean calibration
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml
@@ -33,3 +33,7 @@ test: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache
+
+# SBC and coverage studies behind models/CALIBRATION.md (about 30 min on 2 cores).
+calibration: $(STAMP)
+	$(PY) scripts/calibration.py

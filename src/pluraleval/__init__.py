@@ -6,7 +6,7 @@ functions of the resulting :class:`Fit` give leaderboards, disagreement and audi
 
 from importlib.metadata import version as _version
 
-from . import plots
+from . import plots, validate
 from .agreement import Agreement, agreement
 from .data import Design, Judgments, read_table
 from .errors import JudgmentDataError, ModelSpecError, PopulationError
@@ -16,7 +16,7 @@ from .models import DEFAULT_PRIORS, OrdinalRaterModel
 from .predictive import ppc, rating_probabilities
 from .report import report
 from .scale import RatingScale
-from .simulate import PRESETS, StudySpec, simulate
+from .simulate import PRESETS, StudySpec, simulate, simulate_ratings
 from .summaries import (
     Audit,
     Disagreement,
@@ -36,5 +36,5 @@ __all__ = [
     "OrdinalRaterModel", "Population", "PopulationError", "RatingScale", "StudySpec",
     "__version__", "agreement", "audit", "disagreement", "example_fit", "leaderboard",
     "load_fit", "pairwise", "plots", "ppc", "rank_reversals", "rating_probabilities",
-    "read_table", "report", "simulate",
+    "read_table", "report", "simulate", "simulate_ratings", "validate",
 ]

@@ -358,6 +358,38 @@ class Judgments:
                 f"{purpose} needs at least {minimum}. Drop it from the model or add data from "
                 "other levels.")
 
+    def with_ratings(self, codes: np.ndarray) -> Judgments:
+        """The same design (rows, personas, scale) with new ratings.
+
+        Parameters
+        ----------
+        codes : array of int
+            One level code per judgment row (``0 .. n_levels - 1``, lowest level first).
+
+        Examples
+        --------
+        >>> import numpy as np, pluraleval as pe
+        >>> judgments, _ = pe.simulate("small", seed=1)
+        >>> judgments.with_ratings(np.zeros(judgments.n_judgments, int)).table["rating"].unique()
+        array([1])
+        """
+        codes = np.asarray(codes)
+        k = self.scale.n_levels
+        if codes.shape != (self.n_judgments,) or not np.issubdtype(codes.dtype, np.integer):
+            raise JudgmentDataError(f"with_ratings needs {self.n_judgments} integer codes (one "
+                                    f"per judgment row); got shape {codes.shape}, dtype "
+                                    f"{codes.dtype}.")
+        bad = (codes < 0) | (codes >= k)
+        if bad.any():
+            where = describe_rows(self.table.assign(code=codes), bad, "code")
+            raise JudgmentDataError(f"with_ratings: codes must lie in 0..{k - 1} ({where}).")
+        table = self.table.copy()
+        table["rating"] = np.asarray(self.scale.levels, dtype=object)[codes]
+        if all(isinstance(v, (int, np.integer)) for v in self.scale.levels):
+            table["rating"] = table["rating"].astype(np.int64)
+        return Judgments(table, self.personas, self.scale, self.attributes, self.covariates,
+                         self.repeats, self.source_columns)
+
     # ------------------------------------------------------------------ persistence
     def to_datatree(self) -> xr.DataTree:
         """Everything needed to rebuild these judgments exactly (for saved fits)."""

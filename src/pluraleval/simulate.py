@@ -20,7 +20,7 @@ import xarray as xr
 from .data import Judgments
 from .errors import ModelSpecError
 
-__all__ = ["StudySpec", "simulate", "PRESETS"]
+__all__ = ["StudySpec", "simulate", "simulate_ratings", "fixed_effects_spec", "PRESETS"]
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ PRESETS: dict[str, StudySpec] = {
 
 
 def simulate(spec: StudySpec | str = "demo", *, seed: int | None = 0,
-             **overrides) -> tuple[Judgments, xr.Dataset]:
+             design_seed: int | None = None, **overrides) -> tuple[Judgments, xr.Dataset]:
     """Draw a study (judgments, persona table) and its true parameters.
 
     Parameters
@@ -131,6 +131,10 @@ def simulate(spec: StudySpec | str = "demo", *, seed: int | None = 0,
         A spec or the name of a preset in :data:`PRESETS` (``"small"``, ``"demo"``).
     seed : int, optional
         Seed; the same seed gives the same study.
+    design_seed : int, optional
+        Separate seed for the design (which outputs each persona rates, in which order): the
+        same ``design_seed`` with different ``seed`` gives fresh effects and ratings on one
+        design (as repeated-study coverage checks need). Default: drawn from ``seed``.
     **overrides
         Fields of :class:`StudySpec` to replace.
 
@@ -159,6 +163,7 @@ def simulate(spec: StudySpec | str = "demo", *, seed: int | None = 0,
         spec = StudySpec(**{**asdict(spec), **overrides})
     _check(spec)
     rng = np.random.default_rng(seed)
+    design_rng = rng if design_seed is None else np.random.default_rng(design_seed)
     S, P, K = spec.n_systems, spec.n_prompts, spec.n_levels
     systems = [f"sys{i + 1}" for i in range(S)]
     prompts = [f"p{i + 1:03d}" for i in range(P)]
@@ -177,7 +182,7 @@ def simulate(spec: StudySpec | str = "demo", *, seed: int | None = 0,
     nu = _centre(rng.normal(0, spec.sd_prompt, P))
     eps = _double_centre_outputs(rng.normal(0, spec.sd_output, n_out), out_sys, out_prompt, S, P)
     beta = {c: float(b) for c, b in spec.covariates.items()}
-    x = {c: rng.normal(0, 1, n_out) for c in beta}
+    x = {c: design_rng.normal(0, 1, n_out) for c in beta}
     quality = mu[out_sys] + nu[out_prompt] + eps + sum((beta[c] * x[c] for c in beta), 0.0)
 
     b, lam, gam = {}, {}, {}
@@ -210,11 +215,11 @@ def simulate(spec: StudySpec | str = "demo", *, seed: int | None = 0,
     n_rated = max(1, int(round(spec.fraction_rated * n_out)))
     rows_o, rows_r, rows_pos, rows_v = [], [], [], []
     for r in range(R):
-        seen = np.sort(rng.choice(n_out, n_rated, replace=False)) if n_rated < n_out \
+        seen = np.sort(design_rng.choice(n_out, n_rated, replace=False)) if n_rated < n_out \
             else np.arange(n_out)
         seq = np.repeat(seen, spec.n_variants)
         var = np.tile(np.arange(spec.n_variants), len(seen))
-        order = rng.permutation(len(seq))
+        order = design_rng.permutation(len(seq))
         rows_o.append(seq[order])
         rows_v.append(var[order])
         rows_pos.append(np.arange(len(seq)))
@@ -261,6 +266,81 @@ def simulate(spec: StudySpec | str = "demo", *, seed: int | None = 0,
     # Order every dim as the judgments encode it (sorted labels), as a fit's posterior is.
     truth = truth.reindex({d: coords[d] for d in truth.dims if d in coords})
     return judgments, truth
+
+
+def fixed_effects_spec(spec: StudySpec, truth: xr.Dataset) -> StudySpec:
+    """``spec`` with system quality, group biases and system×group effects fixed to ``truth``.
+
+    Studies simulated from the result share those effects and redraw everything else (prompts,
+    outputs, output×group, personas, ratings): the repeated-study ensemble of a coverage check
+    at fixed true parameters.
+
+    Examples
+    --------
+    >>> import pluraleval as pe
+    >>> _, truth = pe.simulate("small", seed=1)
+    >>> spec = fixed_effects_spec(pe.PRESETS["small"], truth)
+    >>> _, again = pe.simulate(spec, seed=2)
+    >>> bool((again["mu"] == truth["mu"]).all()), bool((again["u"] == truth["u"]).all())
+    (True, False)
+    """
+    systems = [f"sys{i + 1}" for i in range(spec.n_systems)]
+    attrs = list(spec.attributes)
+    return StudySpec(**{
+        **asdict(spec),
+        "system_quality": truth["mu"].sel(system=systems).values.tolist(),
+        "group_bias": {a: truth[f"b_{a}"].sel({a: list(spec.attributes[a])}).values.tolist()
+                       for a in attrs},
+        "system_by_group": {a: truth[f"lambda_{a}"].sel(
+            {"system": systems, a: list(spec.attributes[a])}).values.tolist() for a in attrs},
+    })
+
+
+def simulate_ratings(judgments: Judgments, truth: xr.Dataset, *,
+                     seed: int | np.random.Generator | None = None) -> Judgments:
+    """New ratings for the design of ``judgments`` drawn from the model with parameters ``truth``.
+
+    The ratings come from the model's own likelihood (the numpy linear predictor of
+    :mod:`pluraleval.terms`, tested equal to the fitted model's log-likelihood), so any
+    parameter set with a fit's names and dims can serve as truth: a prior draw
+    (:meth:`OrdinalRaterModel.sample_prior`), a simulator's truth, or fixed values.
+
+    Parameters
+    ----------
+    judgments : Judgments
+        The design: who rates which output (its ratings are replaced).
+    truth : xarray.Dataset
+        Parameters (``mu``, ``b_<attr>``, ``u``, ``cutpoints`` ...) without ``chain``/``draw``.
+    seed : int or numpy.random.Generator, optional
+
+    Returns
+    -------
+    Judgments
+
+    Examples
+    --------
+    >>> import pluraleval as pe
+    >>> design, _ = pe.simulate("small", seed=1)
+    >>> prior = pe.OrdinalRaterModel().sample_prior(design, seed=2)
+    >>> study = pe.simulate_ratings(design, prior, seed=3)
+    >>> study.n_judgments == design.n_judgments
+    True
+    """
+    return judgments.with_ratings(rating_codes(judgments, truth, np.random.default_rng(seed)))
+
+
+def rating_codes(judgments: Judgments, truth: xr.Dataset,
+                 rng: np.random.Generator) -> np.ndarray:
+    """Rating level codes (0 .. K-1) drawn for every judgment of the design given ``truth``."""
+    from .terms import flat_draws, predictive_probabilities, term_design, with_sample_dims
+    if "cutpoints" not in truth:
+        raise ModelSpecError("truth needs 'cutpoints' (the thresholds between rating levels).")
+    params = with_sample_dims(truth)
+    design = term_design(params, judgments)
+    prob = predictive_probabilities(flat_draws(params, design), design,
+                                    judgments.scale.n_levels)[0]
+    below = np.cumsum(prob, axis=-1)[:, :-1]
+    return (rng.random(len(prob))[:, None] > below).sum(axis=-1).astype(np.int64)
 
 
 def _check(spec: StudySpec) -> None:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
+import xarray as xr
 
 from ..data import Judgments
 from ..errors import JudgmentDataError, ModelSpecError
@@ -274,9 +275,54 @@ class OrdinalRaterModel:
                 scale = pt.exp(zeta)[o]
                 eta = eta / scale
                 cut_n = cut_n / scale[:, None]
+            # Ratings as data: a compiled model refits new ratings of the same design.
+            rating = pm.Data("rating", k["rating"], dims="judgment")
             pm.OrderedLogistic("y", eta=eta, cutpoints=cut_n, compute_p=False,
-                               observed=k["rating"], dims="judgment")
+                               observed=rating, dims="judgment")
         return model
+
+    def sample_prior(self, judgments: Judgments, *, seed: int | None = None,
+                     draws: int | None = None) -> xr.Dataset:
+        """Draw every named parameter from the prior, for the design of ``judgments``.
+
+        The draw has the dims and coords of a fit's posterior (without ``chain``/``draw``), so
+        it can be handed to :func:`pluraleval.simulate_ratings` as the truth of a simulated
+        study (simulation-based calibration draws its truths this way).
+
+        Parameters
+        ----------
+        judgments : Judgments
+            The design (who rates what); its ratings are not used.
+        seed : int, optional
+        draws : int, optional
+            Number of draws, along a leading ``draw`` dim; default one draw without it.
+
+        Returns
+        -------
+        xarray.Dataset
+
+        Examples
+        --------
+        >>> import pluraleval as pe
+        >>> design, _ = pe.simulate("small", seed=1)
+        >>> prior = pe.OrdinalRaterModel().sample_prior(design, seed=2)
+        >>> prior["mu"].dims, bool((prior["cutpoints"].diff("cutpoint") > 0).all())
+        (('system',), True)
+        """
+        from .sampling import stored_variables
+        model = self.build(judgments)
+        names = stored_variables(model)
+        values = pm.draw([model[n] for n in names], draws=draws or 1, random_seed=seed)
+        lead = ("draw",) if draws else ()
+        dims = model.named_vars_to_dims
+        data = {}
+        for name, value in zip(names, values, strict=True):
+            value = np.asarray(value)
+            if name == "cutpoints":  # the ordered Normal prior = sorted iid Normal draws
+                value = np.sort(value, axis=-1)
+            data[name] = ((*lead, *dims.get(name, ())), value)
+        used = {d for dd, _ in data.values() for d in dd}
+        return xr.Dataset(data, coords={d: list(model.coords[d]) for d in used - {"draw"}})
 
     def fit(self, judgments: Judgments, *, draws: int = 1000, tune: int = 1000,
             chains: int = 4, random_seed: int | None = None,

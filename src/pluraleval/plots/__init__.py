@@ -19,9 +19,10 @@ from .groups import group_bias_forest, persona_plot
 from .leaderboard import group_quality_heatmap, leaderboard_forest, rank_heatmap
 from .predictive import ppc_plot
 from .style import OKABE_ITO, figure_size, group_colors, rc, save
+from .validate import coverage_plot, sbc_ecdf_plot
 
 __all__ = [
-    "OKABE_ITO", "figure_size", "group_bias_forest", "group_colors", "group_quality_heatmap",
-    "leaderboard_forest", "outputs_plot", "persona_plot", "ppc_plot", "rank_heatmap", "rc",
-    "save", "variance_bars", "win_region_plot",
+    "OKABE_ITO", "coverage_plot", "figure_size", "group_bias_forest", "group_colors",
+    "group_quality_heatmap", "leaderboard_forest", "outputs_plot", "persona_plot", "ppc_plot",
+    "rank_heatmap", "rc", "save", "sbc_ecdf_plot", "variance_bars", "win_region_plot",
 ]
