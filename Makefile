@@ -10,7 +10,7 @@ FIND_PYTHON = for c in python3.13 python3.12 \
 	  if $$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then echo $$c; break; fi; \
 	done
 
-.PHONY: demo test venv clean calibration
+.PHONY: demo test venv clean calibration benchmark
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml
@@ -28,7 +28,7 @@ demo: $(STAMP)
 	$(VENV)/bin/pluraleval demo
 
 test: $(STAMP)
-	$(VENV)/bin/ruff check src tests scripts
+	$(VENV)/bin/ruff check src tests scripts benchmarks
 	$(PY) -m pytest
 
 clean:
@@ -37,3 +37,9 @@ clean:
 # SBC and coverage studies behind models/CALIBRATION.md (about 30 min on 2 cores).
 calibration: $(STAMP)
 	$(PY) scripts/calibration.py
+
+# Speed against Bambi at 2k/20k/200k judgments (benchmarks/README.md; hours on 2 cores: run it
+# on an otherwise idle machine). Extra options: make benchmark BENCH_ARGS="--sizes 2000".
+benchmark: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	$(PY) benchmarks/run.py $(BENCH_ARGS)

@@ -44,7 +44,7 @@ def main() -> None:
         summary.to_csv(args.out / f"{name}_summary.csv", index=False)
         result.fits.to_csv(args.out / f"{name}_fits.csv", index=False)
         pe.plots.save(pe.plots.sbc_ecdf_plot(result), args.out / f"{name}_ecdf",
-                      formats=("png", "pdf"))
+                      formats=("png",))
         numbers[name] = _fit_numbers(result.fits) | {
             "passed": result.passed(), "min_p_adjusted": float(summary["min_p_adjusted"].min()),
             "share_outside_band": float(result.uniformity()["ecdf_outside"].mean())}
@@ -55,7 +55,7 @@ def main() -> None:
     for by in ("family", "variable"):
         result.table(by=by).to_csv(args.out / f"coverage_by_{by}.csv", index=False)
     result.fits.to_csv(args.out / "coverage_fits.csv", index=False)
-    pe.plots.save(pe.plots.coverage_plot(result), args.out / "coverage", formats=("png", "pdf"))
+    pe.plots.save(pe.plots.coverage_plot(result), args.out / "coverage", formats=("png",))
     numbers["coverage"] = _fit_numbers(result.fits)
     print(result.table().to_string())
     (args.out / "numbers.json").write_text(json.dumps(numbers, indent=1) + "\n")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -65,3 +67,27 @@ def test_bad_input_is_one_line_and_exit_code_2(tmp_path, capsys):
 def test_missing_file_is_a_clear_error(tmp_path, capsys):
     assert main(["leaderboard", str(tmp_path / "nope.nc")]) == 2
     assert "no saved fit" in capsys.readouterr().err
+
+
+def test_calibrate_unknown_preset_is_one_line(capsys):
+    assert main(["calibrate", "sbc", "--preset", "huge"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "valid presets" in err
+
+
+@pytest.mark.slow
+def test_calibrate_writes_tables_and_figure_and_resumes(tmp_path, capsys):
+    spec = tmp_path / "study.json"
+    spec.write_text(json.dumps(pe.StudySpec(n_systems=2, n_prompts=4, n_personas=6,
+                                            attributes={"region": ["A", "B"]}).to_dict()))
+    args = ["calibrate", "coverage", "--study", str(spec), "--levels", "3", "--n-sims", "2",
+            "--draws", "100", "--tune", "100", "--results", str(tmp_path / "cov.jsonl"),
+            "--out", str(tmp_path / "out")]
+    assert main(args) == 0
+    for name in ("coverage.csv", "coverage_fits.csv", "coverage.png", "coverage.pdf"):
+        assert (tmp_path / "out" / name).exists(), name
+    table = pd.read_csv(tmp_path / "out" / "coverage.csv")
+    assert set(table["nominal"]) == {0.5, 0.8, 0.9, 0.95}
+    capsys.readouterr()
+    assert main(args) == 0  # everything already in the results file
+    assert "2 already in" in capsys.readouterr().err

@@ -21,7 +21,7 @@ from pluraleval.models.sampling import stored_variables
 from pluraleval.terms import flat_draws, predictive_probabilities, term_design, with_sample_dims
 from pluraleval.validate import CoverageResult, SBCResult, coverage, sbc
 from pluraleval.validate.coverage import family
-from pluraleval.validate.runs import read_results
+from pluraleval.validate.runs import read_results, run_tasks
 
 TINY = pe.StudySpec(n_systems=3, n_prompts=6, n_personas=8,
                     attributes={"region": ["A", "B"]})
@@ -136,6 +136,23 @@ def test_results_file_refuses_other_settings(tmp_path):
     assert list(read_results(path, {"kind": "sbc", "draws": 100})) == [0]
     with pytest.raises(ValueError, match=r"other settings \(differ in \['draws'\]\)"):
         read_results(path, {"kind": "sbc", "draws": 200})
+
+
+def _flaky(config, sim):
+    if sim == 1:
+        raise FloatingPointError("sampler blew up")
+    return {"sim": sim, "error": "", "value": config["x"] * sim}
+
+
+def test_failed_tasks_are_recorded_and_not_rerun(tmp_path):
+    path = tmp_path / "run.jsonl"
+    with ThreadPoolExecutor(2) as pool:
+        records = run_tasks(_flaky, {"x": 2}, 3, path=path, executor=pool, progress=False,
+                            label="t")
+    assert [r.get("value") for r in records] == [0, None, 4]
+    assert records[1]["error"] == "FloatingPointError: sampler blew up"
+    again = run_tasks(_flaky, {"x": 2}, 3, path=path, executor=None, progress=False, label="t")
+    assert again == records  # nothing left to run: no pool was started
 
 
 # ---------------------------------------------------------------- real runs

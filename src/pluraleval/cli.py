@@ -27,6 +27,9 @@ EXAMPLES = {
               "--out out/report\n  pluraleval report data/demo/judgments.csv --personas "
               "data/demo/personas.csv --scale 1,2,3,4,5 --target equal --out out/report",
     "demo": "pluraleval demo --draws 1500",
+    "calibrate": "pluraleval calibrate sbc --preset small --n-sims 200 "
+                 "--results out/sbc.jsonl --out out/calibration\n  pluraleval calibrate "
+                 "coverage --study data/demo/spec.json --n-sims 100 --out out/calibration",
 }
 
 
@@ -105,6 +108,24 @@ def _parser() -> argparse.ArgumentParser:
     _sampling_args(p, draws=1500)
     p.add_argument("--out", type=Path, default=Path("out"),
                    help="directory for the fit and the report (default: out)")
+    p = command("calibrate", "Simulation-based calibration or interval coverage of the ordinal "
+                "model on a simulated design (exit code 1 when SBC rejects uniformity).",
+                _calibrate)
+    p.add_argument("study", choices=("sbc", "coverage"))
+    p.add_argument("--preset", default="small", help="study preset (default: small)")
+    p.add_argument("--study", dest="study_json", type=Path,
+                   help="study spec as JSON (fields of StudySpec, e.g. data/demo/spec.json); "
+                        "overrides --preset")
+    p.add_argument("--levels", type=int, help="rating levels (2 = binary); default the spec's")
+    p.add_argument("--n-sims", type=int, default=100)
+    p.add_argument("--draws", type=int, default=1000, help="draws per chain (default 1000)")
+    p.add_argument("--tune", type=int, default=1000)
+    p.add_argument("--chains", type=int, default=2)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--results", type=Path,
+                   help="JSON-lines results file; an interrupted run continues from it")
+    p.add_argument("--out", type=Path, default=Path("out") / "calibration",
+                   help="directory for the tables and figure (default: out/calibration)")
     return parser
 
 
@@ -245,6 +266,41 @@ def _demo(args) -> int:
     from .report import report
     index = report(fit, args.out / "report", target=target)
     print(f"\nreport: {index}")
+    return 0
+
+
+def _calibrate(args) -> int:
+    from . import plots
+    from .models import OrdinalRaterModel
+    from .simulate import PRESETS, StudySpec
+    from .validate import coverage, sbc
+    if args.study_json is not None:
+        study = StudySpec(**json.loads(args.study_json.read_text()))
+    elif args.preset in PRESETS:
+        study = PRESETS[args.preset]
+    else:
+        raise ValueError(f"unknown preset {args.preset!r}; valid presets: {sorted(PRESETS)}.")
+    if args.levels is not None:
+        study = StudySpec(**{**study.to_dict(), "n_levels": args.levels})
+    options = dict(n_sims=args.n_sims, draws=args.draws, tune=args.tune, chains=args.chains,
+                   seed=args.seed, path=args.results)
+    args.out.mkdir(parents=True, exist_ok=True)
+    if args.study == "sbc":
+        result = sbc(OrdinalRaterModel(), study, **options)
+        table, figure = result.summary(), plots.sbc_ecdf_plot(result)
+    else:
+        result = coverage(OrdinalRaterModel(), study, **options)
+        table, figure = result.table(), plots.coverage_plot(result)
+    table.to_csv(args.out / f"{args.study}.csv", index=False)
+    result.fits.to_csv(args.out / f"{args.study}_fits.csv", index=False)
+    plots.save(figure, args.out / args.study, formats=("png", "pdf"))
+    with pd.option_context("display.width", 120, "display.max_columns", 20):
+        print(table.round(4).to_string(index=False))
+    failed = int((result.fits["error"] != "").sum())
+    print(f"{len(result.fits)} simulations, {failed} failed fits; tables and figure in {args.out}")
+    if args.study == "sbc":
+        print("SBC: ranks uniform" if result.passed() else "SBC: uniformity REJECTED")
+        return 0 if result.passed() else 1
     return 0
 
 

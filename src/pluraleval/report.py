@@ -20,7 +20,6 @@ import base64
 import html
 import importlib
 import re
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ import pandas as pd
 from .errors import ModelSpecError, PopulationError
 from .fit import THRESHOLDS, Fit
 from .predictive import ppc
+from .progress import say as progress_line
 from .summaries import Population, audit, disagreement, leaderboard, rank_reversals
 from .summaries.population import modelled_attributes
 
@@ -248,8 +248,7 @@ def report(fit: Fit, out_dir: str | Path, *, target=None,
              ("posterior predictive check", _ppc)]
 
     def say(message: str) -> None:
-        if progress:
-            print(f"report: {message}", file=sys.stderr, flush=True)
+        progress_line(f"report: {message}", progress)
 
     plots, plots_error = _import_plots()
     if plots is None:

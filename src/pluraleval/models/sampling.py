@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from typing import Literal
 
 import numpy as np
 import pymc as pm
 import xarray as xr
+
+from ..progress import say
 
 __all__ = ["sample", "SAMPLERS"]
 
@@ -29,7 +30,7 @@ def sample(model: pm.Model, *, draws: int, tune: int, chains: int, random_seed: 
     keep = stored_variables(model)
     n_obs = int(np.prod(model["y"].shape.eval()))
     n_par = sum(int(np.prod(v.shape.eval())) for v in model.free_RVs)
-    _say(f"pluraleval: {n_obs} judgments, {n_par} free parameters; compiling and sampling "
+    say(f"pluraleval: {n_obs} judgments, {n_par} free parameters; compiling and sampling "
          f"{chains} chains x ({tune} tune + {draws} draws) with {sampler}", progressbar)
     start = time.perf_counter()
     kwargs = {"target_accept": target_accept}
@@ -41,7 +42,7 @@ def sample(model: pm.Model, *, draws: int, tune: int, chains: int, random_seed: 
     tree["posterior"] = tree["posterior"].to_dataset()[keep]
     elapsed = time.perf_counter() - start
     tree.attrs["wall_time_s"] = round(elapsed, 2)
-    _say(f"pluraleval: sampled in {elapsed:.1f} s", progressbar)
+    say(f"pluraleval: sampled in {elapsed:.1f} s", progressbar)
     return tree
 
 
@@ -51,7 +52,3 @@ def stored_variables(model: pm.Model) -> list[str]:
     raw = {f"{name}_z" for name in named}
     return [v.name for v in model.free_RVs + model.deterministics if v.name not in raw]
 
-
-def _say(message: str, show: bool) -> None:
-    if show:
-        print(message, file=sys.stderr, flush=True)

@@ -8,13 +8,14 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..validate import CoverageResult, SBCResult
-from ..validate.sbc import band, ecdf_difference, ecdf_grid, fractional_ranks
 from .style import NEUTRAL, OKABE_ITO, group_colors, new_figure, styled
 
 __all__ = ["sbc_ecdf_plot", "coverage_plot"]
 
 #: Panels per row.
 MAX_COLUMNS = 4
+#: Markers of successive coverage series.
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "h", "<")
 
 
 @styled
@@ -49,12 +50,8 @@ def sbc_ecdf_plot(result: SBCResult, *, prob: float = 0.95,
     >>> len(fig.axes)
     1
     """
-    ranks = result.ranks
-    variables = list(dict.fromkeys(ranks["variable"]))
-    n_values = int(ranks["n_draws"].iloc[0]) + 1
-    n = result.n_sims
-    lower, upper = band(n, prob)
-    grid = ecdf_grid(n)
+    grid, lower, upper, diffs = result.ecdf_differences(prob=prob)
+    variables = list(dict.fromkeys(var for var, _ in diffs))
     ncol = min(MAX_COLUMNS, len(variables))
     nrow = math.ceil(len(variables) / ncol)
     fig = new_figure(width=width, aspect=0.25 * nrow * MAX_COLUMNS / ncol)
@@ -62,15 +59,14 @@ def sbc_ecdf_plot(result: SBCResult, *, prob: float = 0.95,
     for ax, var in zip(axes.flat, variables, strict=False):
         ax.fill_between(grid, lower, upper, color="0.88", lw=0, step="post")
         ax.axhline(0, color=NEUTRAL, lw=0.4)
-        comps = ranks[ranks["variable"] == var].groupby("component", sort=False)["rank"]
-        alpha = max(0.15, 1 / math.sqrt(comps.ngroups))
-        for _, r in comps:
-            diff = ecdf_difference(fractional_ranks(r.to_numpy(), n_values))
+        curves = [d for (v, _), d in diffs.items() if v == var]
+        alpha = max(0.15, 1 / math.sqrt(len(curves)))
+        for diff in curves:
             out = np.any((diff < lower) | (diff > upper))
             ax.step(grid, diff, where="post", lw=0.6,
                     color=OKABE_ITO["vermillion"] if out else OKABE_ITO["blue"],
                     alpha=1.0 if out else alpha)
-        ax.set_title(f"{var} ({comps.ngroups})")
+        ax.set_title(f"{var} ({len(curves)})")
         ax.set_xlim(0, 1)
     for ax in list(axes.flat)[len(variables):]:
         ax.set_axis_off()
@@ -78,7 +74,8 @@ def sbc_ecdf_plot(result: SBCResult, *, prob: float = 0.95,
         ax.set_xlabel("fractional rank")
     for ax in axes[:, 0]:
         ax.set_ylabel("ECDF − uniform")
-    fig.suptitle(f"SBC: {n} simulations, {n_values - 1} posterior draws each; "
+    n_draws = int(result.ranks["n_draws"].iloc[0])
+    fig.suptitle(f"SBC: {result.n_sims} simulations, {n_draws} posterior draws each; "
                  f"grey: {prob:.0%} simultaneous band")
     return fig
 
@@ -115,15 +112,17 @@ def coverage_plot(result: CoverageResult, *, by: str = "family",
     table = result.table(by=by)
     keys = list(dict.fromkeys(table[by]))
     colors = group_colors(keys)
-    fig = new_figure(width=width, aspect=0.8)
+    fig = new_figure(width=width, aspect=1.0)
     ax = fig.subplots()
     offsets = np.linspace(-0.012, 0.012, len(keys)) if len(keys) > 1 else [0.0]
-    for off, key in zip(offsets, keys, strict=True):
+    for i, (off, key) in enumerate(zip(offsets, keys, strict=True)):
         t = table[table[by] == key]
+        # colours repeat beyond eight series: the marker tells them apart
         ax.errorbar(t["nominal"] + off, t["difference"], yerr=2 * t["se"].fillna(0),
-                    marker="o", ms=3, lw=0.8, capsize=0, color=colors[key], label=key)
+                    marker=MARKERS[i % len(MARKERS)], ms=3, lw=0.8, capsize=0,
+                    color=colors[key], label=key)
     ax.axhline(0, color=NEUTRAL, lw=0.5)
     ax.set_xlabel("nominal coverage")
     ax.set_ylabel("coverage − nominal")
-    ax.legend(loc="best", ncols=2)
+    fig.legend(loc="outside lower center", ncols=3)
     return fig

@@ -9,6 +9,7 @@ redrawn effects against their values in that study.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ import pandas as pd
 
 from ..models.ordinal import OrdinalRaterModel
 from ..simulate import StudySpec, fixed_effects_spec, simulate
-from .runs import compiled_design, posterior_summary, run_tasks, sim_seeds
+from .runs import compiled_design, fits_table, posterior_summary, run_tasks, sim_seeds
 
 __all__ = ["CoverageResult", "coverage", "FAMILIES"]
 
@@ -105,18 +106,15 @@ def coverage(model_spec: OrdinalRaterModel, study_spec: StudySpec, *, n_sims: in
               "levels": [float(v) for v in levels]}
     records = run_tasks(coverage_task, config, n_sims, path=path, executor=executor,
                         progress=progress, label="coverage")
-    hits = pd.DataFrame([[r["sim"], *row] for r in records for row in r["hits"]],
+    hits = pd.DataFrame([[r["sim"], *row] for r in records for row in r.get("hits", [])],
                         columns=["sim", "variable", "level", "covered", "components"])
     hits.insert(2, "family", hits["variable"].map(family))
-    fit_cols = ["sim", "max_r_hat", "min_ess_bulk", "divergences", "seconds", "error"]
-    fits = pd.DataFrame([{c: r.get(c, np.nan) for c in fit_cols} for r in records],
-                        columns=fit_cols)
+    fits = fits_table(records)
     return CoverageResult(hits=hits, fits=fits, config=config)
 
 
 def coverage_task(config: Mapping, sim: int) -> dict:
     """One study: redraw the free effects and ratings, fit, check every interval."""
-    import time
     start = time.perf_counter()
     design, compiled = compiled_design(config)
     study = StudySpec(**config["study"])

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -20,13 +19,16 @@ from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from ..data import Judgments
 from ..models.ordinal import OrdinalRaterModel
 from ..models.refit import CompiledDesign
+from ..progress import say
 from ..simulate import StudySpec, simulate
 
-__all__ = ["run_tasks", "compiled_design", "sim_seeds", "read_results"]
+__all__ = ["compiled_design", "fits_table", "posterior_summary", "read_results", "run_tasks",
+           "sim_seeds"]
 
 _CACHE: dict[str, tuple[Judgments, CompiledDesign]] = {}
 _LOCK = threading.Lock()
@@ -70,7 +72,9 @@ def run_tasks(task: Callable[[Mapping, int], dict], config: Mapping, n_sims: int
               label: str) -> list[dict]:
     """Run ``task(config, sim)`` for ``sim`` in ``range(n_sims)``; return every record.
 
-    Records already in ``path`` are reused; new ones are appended as they finish.
+    Records already in ``path`` are reused; new ones are appended as they finish. A task
+    that raises is recorded with its ``error`` (and no results), so the study goes on and the
+    failure is reported with it.
     """
     path = Path(path) if path is not None else None
     done = read_results(path, config) if path else {}
@@ -78,7 +82,7 @@ def run_tasks(task: Callable[[Mapping, int], dict], config: Mapping, n_sims: int
     if path and not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps({"config": config}) + "\n")
-    _say(f"{label}: {n_sims} simulations, {len(done)} already in "
+    say(f"{label}: {n_sims} simulations, {len(done)} already in "
          f"{path if path else 'memory'}, {len(todo)} to run", progress)
     if todo:
         own = executor is None
@@ -87,21 +91,30 @@ def run_tasks(task: Callable[[Mapping, int], dict], config: Mapping, n_sims: int
             mp_context=multiprocessing.get_context("spawn"))
         start = time.perf_counter()
         try:
-            futures = [pool.submit(task, config, i) for i in todo]
+            futures = {pool.submit(task, config, i): i for i in todo}
             for n, future in enumerate(as_completed(futures), start=1):
-                record = future.result()
+                try:
+                    record = future.result()
+                except Exception as err:  # a failed fit is a result, recorded not fatal
+                    record = {"sim": futures[future], "error": f"{type(err).__name__}: {err}"}
                 done[record["sim"]] = record
                 if path:
                     with path.open("a") as fh:
                         fh.write(json.dumps(record) + "\n")
                 elapsed = time.perf_counter() - start
                 eta = elapsed / n * (len(todo) - n)
-                _say(f"{label}: {len(done)}/{n_sims} done, {elapsed:.0f} s elapsed, "
+                say(f"{label}: {len(done)}/{n_sims} done, {elapsed:.0f} s elapsed, "
                      f"about {eta:.0f} s to go", progress and (n == len(todo) or n % 10 == 0))
         finally:
             if own:
                 pool.shutdown(cancel_futures=True)
     return [done[i] for i in range(n_sims)]
+
+
+def fits_table(records: list[dict]) -> pd.DataFrame:
+    """One row per simulation: fit diagnostics, seconds, and the error of a failed task."""
+    cols = ["sim", "max_r_hat", "min_ess_bulk", "divergences", "seconds", "error"]
+    return pd.DataFrame([{c: r.get(c, np.nan) for c in cols} for r in records], columns=cols)
 
 
 def posterior_summary(tree) -> dict:
@@ -116,7 +129,3 @@ def posterior_summary(tree) -> dict:
     return {"max_r_hat": float(np.nanmax(r)), "min_ess_bulk": float(np.nanmin(e)),
             "divergences": div}
 
-
-def _say(message: str, show: bool) -> None:
-    if show:
-        print(message, file=sys.stderr, flush=True)

@@ -20,7 +20,7 @@ from scipy import stats
 
 from ..models.ordinal import OrdinalRaterModel
 from ..simulate import StudySpec, rating_codes
-from .runs import compiled_design, posterior_summary, run_tasks, sim_seeds
+from .runs import compiled_design, fits_table, posterior_summary, run_tasks, sim_seeds
 
 __all__ = ["SBCResult", "sbc"]
 
@@ -77,19 +77,37 @@ class SBCResult:
                        default=2)
         if n_values % bins:
             raise ValueError(f"bins={bins} must divide the {n_values} possible ranks.")
-        lower, upper = band(n)
+        _, lower, upper, diffs = self.ecdf_differences()
         rows = []
-        for (var, comp), g in self.ranks.groupby(["variable", "component"], sort=False):
+        groups = self.ranks.groupby(["variable", "component"], sort=False)
+        for (var, comp), g in groups:
             r = g["rank"].to_numpy()
             counts = np.bincount(r * bins // n_values, minlength=bins)
             chi2, p = stats.chisquare(counts)
-            diff = ecdf_difference(fractional_ranks(r, n_values))
+            diff = diffs[var, comp]
             rows.append({"variable": var, "component": comp, "n_sims": len(r), "bins": bins,
                          "chi2": float(chi2), "p_value": float(p),
                          "ecdf_outside": bool(np.any((diff < lower) | (diff > upper)))})
         table = pd.DataFrame(rows)
         table["p_adjusted"] = np.minimum(1.0, table["p_value"] * len(table))
         return table
+
+    def ecdf_differences(self, *, prob: float = 0.95) -> tuple:
+        """ECDF of each component's randomised fractional ranks minus the uniform CDF.
+
+        Returns
+        -------
+        grid, lower, upper : ndarray
+            Evaluation points and the simultaneous ``prob`` band of one component's curve.
+        differences : dict
+            ``(variable, component)`` to the curve at ``grid``.
+        """
+        n_values = int(self.ranks["n_draws"].iloc[0]) + 1
+        lower, upper = band(self.n_sims, prob)
+        groups = self.ranks.groupby(["variable", "component"], sort=False)["rank"]
+        diffs = {key: ecdf_difference(fractional_ranks(r.to_numpy(), n_values, seed=i))
+                 for i, (key, r) in enumerate(groups)}
+        return ecdf_grid(self.n_sims), lower, upper, diffs
 
     def summary(self, *, alpha: float = 0.01) -> pd.DataFrame:
         """One row per variable: components, smallest p-values, share of ECDFs out of band.
@@ -169,14 +187,8 @@ def sbc_task(config: Mapping, sim: int) -> dict:
     prior_seed, data_seed, fit_seed = sim_seeds(config["seed"], sim, 3)
     truth = compiled.spec.sample_prior(design, seed=prior_seed)
     codes = rating_codes(design, truth, np.random.default_rng(data_seed))
-    record = {"sim": sim, "error": ""}
-    try:
-        tree = compiled.sample(codes, draws=config["draws"], tune=config["tune"],
-                               chains=config["chains"], seed=fit_seed)
-    except Exception as err:  # a failed fit is recorded, not fatal to the study
-        record.update(error=f"{type(err).__name__}: {err}"[:500], ranks=[],
-                      seconds=time.perf_counter() - start)
-        return record
+    tree = compiled.sample(codes, draws=config["draws"], tune=config["tune"],
+                           chains=config["chains"], seed=fit_seed)
     post = tree["posterior"].to_dataset()
     names = config["var_names"] or list(post.data_vars)
     rows = []
@@ -189,8 +201,8 @@ def sbc_task(config: Mapping, sim: int) -> dict:
         for comp, rank in zip(_labels(truth[name], draws.dims[1:]), np.ravel(ranks),
                               strict=True):
             rows.append([name, comp, int(rank)])
-    record.update(ranks=rows, seconds=time.perf_counter() - start, **posterior_summary(tree))
-    return record
+    return {"sim": sim, "error": "", "ranks": rows, "seconds": time.perf_counter() - start,
+            **posterior_summary(tree)}
 
 
 def _labels(da, dims) -> list[str]:
@@ -201,18 +213,19 @@ def _labels(da, dims) -> list[str]:
 
 
 def _result(records: list[dict], config: dict) -> SBCResult:
-    ranks = pd.DataFrame([[r["sim"], *row] for r in records for row in r["ranks"]],
+    ranks = pd.DataFrame([[r["sim"], *row] for r in records for row in r.get("ranks", [])],
                          columns=["sim", "variable", "component", "rank"])
     ranks["n_draws"] = N_RANK_DRAWS
-    fit_cols = ["sim", "max_r_hat", "min_ess_bulk", "divergences", "seconds", "error"]
-    fits = pd.DataFrame([{c: r.get(c, np.nan) for c in fit_cols} for r in records],
-                        columns=fit_cols)
+    fits = fits_table(records)
     return SBCResult(ranks=ranks, fits=fits, config=dict(config))
 
 
-def fractional_ranks(ranks: np.ndarray, n_values: int) -> np.ndarray:
-    """Fractional ranks, mid-point of each rank's cell: (rank + 1/2) / n_values."""
-    return (np.asarray(ranks) + 0.5) / n_values
+def fractional_ranks(ranks: np.ndarray, n_values: int, seed: int = 0) -> np.ndarray:
+    """Randomised fractional ranks ``(rank + U) / n_values``, ``U ~ Uniform(0, 1)``: exactly
+    uniform on (0, 1) under calibration, so the continuous ECDF band applies (mid-points would
+    put the discrete ranks' steps outside a narrow band at the ends)."""
+    jitter = np.random.default_rng(seed).random(len(ranks))
+    return (np.asarray(ranks) + jitter) / n_values
 
 
 def ecdf_grid(n: int) -> np.ndarray:
