@@ -552,3 +552,32 @@ def test_drift_time_is_the_position_range_scaled_to_unit():
     scaled = shifted.codes["position_scaled"]
     assert scaled.min() == 0 and scaled.max() == 1
     np.testing.assert_allclose(scaled, judgments.codes["position_scaled"])
+
+
+def test_parameterisation_invalid_value_rejected_at_construction():
+    with pytest.raises(ModelSpecError, match="valid: 'auto', 'noncentred'"):
+        pe.OrdinalRaterModel(parameterisation="centred")
+
+
+def test_auto_parameterisation_centres_data_rich_effects_only():
+    judgments, _ = pe.simulate("small", seed=1)  # 460 judgments: 48 outputs, 12 personas
+    centred = pe.OrdinalRaterModel().resolved(judgments)["centred"]
+    assert centred == {"eps": False, "u": True, "nu": True, "gamma_region": False,
+                       "lambda_region": True}  # 9.6, 38, 38, 3.2, 38 judgments per level
+    plain = pe.OrdinalRaterModel(parameterisation="noncentred").resolved(judgments)["centred"]
+    assert not any(plain.values())
+    names = {v.name for v in pe.OrdinalRaterModel().build(judgments).free_RVs}
+    # nu, lambda: centred zero-sum effects are the free variables themselves; u: centred, then
+    # re-centred within its group cells (u_z has scale sigma_persona); eps: non-centred
+    assert {"nu", "lambda_region", "u_z", "eps_z"} <= names
+
+
+def test_both_parameterisations_give_the_same_prior():
+    judgments, _ = pe.simulate("small", seed=1)
+    draws = {p: pe.OrdinalRaterModel(parameterisation=p).sample_prior(judgments, seed=4,
+                                                                      draws=3000)
+             for p in ("auto", "noncentred")}
+    for name in ("nu", "u", "lambda_region", "eps"):
+        a, b = (draws[p][name].values.ravel() for p in draws)
+        assert stats.ks_2samp(a, b).pvalue > 0.001, name
+        np.testing.assert_allclose(a.std(), b.std(), rtol=0.05, err_msg=name)

@@ -23,7 +23,12 @@ from ..errors import JudgmentDataError, ModelSpecError
 from .effects import centred_within, double_centred, zero_sum_effect
 from .priors import merge_priors
 
-__all__ = ["OrdinalRaterModel"]
+__all__ = ["OrdinalRaterModel", "CENTRED_MIN_JUDGMENTS"]
+
+#: Scaled effects whose levels average at least this many judgments are centred under
+#: ``parameterisation="auto"`` (measured: 32 per output and 500 per persona mix their scales
+#: 5-9x faster centred; 8 per output x group cell mixes its scale 7x slower centred).
+CENTRED_MIN_JUDGMENTS = 20
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -62,6 +67,11 @@ class OrdinalRaterModel:
         text/categorical columns are treatment-coded against their first level).
     priors : mapping of str to float, optional
         Overrides of :data:`~pluraleval.models.priors.DEFAULT_PRIORS`.
+    parameterisation : {"auto", "noncentred"}
+        ``"auto"`` centres each scaled effect (``nu``, ``eps``, ``lambda_a``, ``gamma_a``,
+        ``u``) whose levels average at least :data:`CENTRED_MIN_JUDGMENTS` judgments and keeps
+        the others non-centred; ``"noncentred"`` keeps all non-centred. Same model either way;
+        only how fast the sampler explores it changes.
 
     Examples
     --------
@@ -84,6 +94,7 @@ class OrdinalRaterModel:
     thresholds: Literal["shared", "by_group"] = "shared"
     covariates: Sequence[str] = ()
     priors: Mapping[str, float] | None = field(default=None)
+    parameterisation: Literal["auto", "noncentred"] = "auto"
 
     def __post_init__(self):
         if self.group_by is not None:
@@ -91,6 +102,9 @@ class OrdinalRaterModel:
         object.__setattr__(self, "covariates", tuple(self.covariates))
         if self.thresholds not in ("shared", "by_group"):
             raise ModelSpecError(f"thresholds={self.thresholds!r}; valid: 'shared', 'by_group'.")
+        if self.parameterisation not in ("auto", "noncentred"):
+            raise ModelSpecError(f"parameterisation={self.parameterisation!r}; valid: 'auto', "
+                                 "'noncentred'.")
         merge_priors(self.priors)  # fail early on unknown names
 
     # ------------------------------------------------------------------ spec <-> JSON
@@ -175,7 +189,21 @@ class OrdinalRaterModel:
             "contested_outputs": self.contested_outputs,
             "drift": self.drift,
             "threshold_attribute": group_by[0] if self.thresholds == "by_group" else None,
+            "centred": self._centred(judgments, group_by),
         }
+
+    def _centred(self, judgments: Judgments, group_by: Sequence[str]) -> dict[str, bool]:
+        """Which scaled effects are centred: those averaging enough judgments per level."""
+        n = judgments.n_judgments
+        levels = {"eps": judgments.n_levels("output"), "u": judgments.n_levels("persona")}
+        if judgments.has("prompt"):
+            levels["nu"] = judgments.n_levels("prompt")
+        for a in group_by:
+            levels[f"gamma_{a}"] = judgments.n_levels("output") * judgments.n_levels(a)
+            if judgments.has("system"):
+                levels[f"lambda_{a}"] = judgments.n_levels("system") * judgments.n_levels(a)
+        return {name: self.parameterisation == "auto" and n / count >= CENTRED_MIN_JUDGMENTS
+                for name, count in levels.items()}
 
     def terms(self, judgments: Judgments) -> list[str]:
         """Names of the parameters this spec estimates on these judgments."""
@@ -190,6 +218,7 @@ class OrdinalRaterModel:
         ``group_by`` attribute, ``covariate`` and ``cutpoint``; coords carry the user's labels.
         """
         r = self.resolved(judgments)
+        cen = r["centred"]
         pri = merge_priors(self.priors)
         c, k = judgments.coords, judgments.codes
         o, p = k["output"], k["persona"]
@@ -211,17 +240,19 @@ class OrdinalRaterModel:
                 quality_out = quality_out + mu[s_out]
             if r["prompt_effect"]:
                 sig = pm.HalfNormal("sigma_prompt", pri["sigma_prompt"])
-                quality_out = quality_out + zero_sum_effect("nu", sig, ("prompt",))[
-                    k["output_prompt"]]
+                quality_out = quality_out + zero_sum_effect(
+                    "nu", sig, ("prompt",), centred=cen["nu"])[k["output_prompt"]]
             if r["output_residual"]:
                 sig = pm.HalfNormal("sigma_output", pri["sigma_output"])
                 if r["system"] and r["prompt_effect"] and balanced_crossing(judgments):
                     eps = double_centred("eps", sig, s_out, k["output_prompt"],
-                                         len(c["system"]), len(c["prompt"]))
+                                         len(c["system"]), len(c["prompt"]),
+                                         centred=cen["eps"])
                 elif r["system"]:
-                    eps = centred_within("eps", sig, ("output",), s_out, len(c["system"]))
+                    eps = centred_within("eps", sig, ("output",), s_out, len(c["system"]),
+                                         centred=cen["eps"])
                 else:
-                    eps = zero_sum_effect("eps", sig, ("output",))
+                    eps = zero_sum_effect("eps", sig, ("output",), centred=cen["eps"])
                 quality_out = quality_out + eps
             if x_names:
                 beta = pm.Normal("beta", 0.0, pri["beta_sd"], dims="covariate")
@@ -236,23 +267,27 @@ class OrdinalRaterModel:
                     severity = severity + b[g_of[a]]
                 if r["system_by_group"]:
                     sig = pm.HalfNormal(f"sigma_lambda_{a}", pri["sigma_system_by_group"])
-                    lam = zero_sum_effect(f"lambda_{a}", sig, ("system", a))
+                    lam = zero_sum_effect(f"lambda_{a}", sig, ("system", a),
+                                          centred=cen[f"lambda_{a}"])
                     q = q + lam[k["output_system"][o], g_of[a]]
                 if r["output_by_group"]:
                     sig = pm.HalfNormal(f"sigma_gamma_{a}", pri["sigma_output_by_group"])
                     if r["system"]:
                         gam = centred_within(f"gamma_{a}", sig, ("output", a), s_out,
-                                             len(c["system"]), zero_sum_last=True)
+                                             len(c["system"]), zero_sum_last=True,
+                                             centred=cen[f"gamma_{a}"])
                     else:
-                        gam = zero_sum_effect(f"gamma_{a}", sig, ("output", a))
+                        gam = zero_sum_effect(f"gamma_{a}", sig, ("output", a),
+                                              centred=cen[f"gamma_{a}"])
                     q = q + gam[o, g_of[a]]
             if r["persona_severity"]:
                 sig = pm.HalfNormal("sigma_persona", pri["sigma_persona"])
                 cell, n_cells = persona_cells(judgments, r["group_by"])
                 if n_cells > 1:
-                    u = centred_within("u", sig, ("persona",), cell, n_cells)
+                    u = centred_within("u", sig, ("persona",), cell, n_cells,
+                                       centred=cen["u"])
                 else:
-                    u = zero_sum_effect("u", sig, ("persona",))
+                    u = zero_sum_effect("u", sig, ("persona",), centred=cen["u"])
                 severity = severity + u[p]
             if r["drift"]:
                 pos = k["position_scaled"]
