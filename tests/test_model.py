@@ -555,18 +555,18 @@ def test_drift_time_is_the_position_range_scaled_to_unit():
 
 
 def test_parameterisation_invalid_value_rejected_at_construction():
-    with pytest.raises(ModelSpecError, match="valid: 'auto', 'noncentred'"):
+    with pytest.raises(ModelSpecError, match="valid: 'noncentred', 'auto'"):
         pe.OrdinalRaterModel(parameterisation="centred")
 
 
 def test_auto_parameterisation_centres_data_rich_effects_only():
     judgments, _ = pe.simulate("small", seed=1)  # 460 judgments: 48 outputs, 12 personas
-    centred = pe.OrdinalRaterModel().resolved(judgments)["centred"]
+    centred = pe.OrdinalRaterModel(parameterisation="auto").resolved(judgments)["centred"]
     assert centred == {"eps": False, "u": True, "nu": True, "gamma_region": False,
                        "lambda_region": True}  # 9.6, 38, 38, 3.2, 38 judgments per level
-    plain = pe.OrdinalRaterModel(parameterisation="noncentred").resolved(judgments)["centred"]
-    assert not any(plain.values())
-    names = {v.name for v in pe.OrdinalRaterModel().build(judgments).free_RVs}
+    assert not any(pe.OrdinalRaterModel().resolved(judgments)["centred"].values())  # default
+    auto = pe.OrdinalRaterModel(parameterisation="auto")
+    names = {v.name for v in auto.build(judgments).free_RVs}
     # nu, lambda: centred zero-sum effects are the free variables themselves; u: centred, then
     # re-centred within its group cells (u_z has scale sigma_persona); eps: non-centred
     assert {"nu", "lambda_region", "u_z", "eps_z"} <= names

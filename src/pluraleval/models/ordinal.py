@@ -27,7 +27,8 @@ __all__ = ["OrdinalRaterModel", "CENTRED_MIN_JUDGMENTS"]
 
 #: Scaled effects whose levels average at least this many judgments are centred under
 #: ``parameterisation="auto"`` (measured: 32 per output and 500 per persona mix their scales
-#: 5-9x faster centred; 8 per output x group cell mixes its scale 7x slower centred).
+#: 5-9x faster centred on a 20k study; 8 per output x group cell 7x slower; but ~30 per output
+#: and per persona on 1.4k-judgment studies mixed worse centred: a crude rule, hence opt-in).
 CENTRED_MIN_JUDGMENTS = 20
 
 
@@ -67,11 +68,12 @@ class OrdinalRaterModel:
         text/categorical columns are treatment-coded against their first level).
     priors : mapping of str to float, optional
         Overrides of :data:`~pluraleval.models.priors.DEFAULT_PRIORS`.
-    parameterisation : {"auto", "noncentred"}
-        ``"auto"`` centres each scaled effect (``nu``, ``eps``, ``lambda_a``, ``gamma_a``,
-        ``u``) whose levels average at least :data:`CENTRED_MIN_JUDGMENTS` judgments and keeps
-        the others non-centred; ``"noncentred"`` keeps all non-centred. Same model either way;
-        only how fast the sampler explores it changes.
+    parameterisation : {"noncentred", "auto"}
+        ``"noncentred"`` (default) samples every scaled effect as a unit ``z`` times its
+        ``sigma``. ``"auto"`` (experimental) centres each scaled effect (``nu``, ``eps``,
+        ``lambda_a``, ``gamma_a``, ``u``) whose levels average at least
+        :data:`CENTRED_MIN_JUDGMENTS` judgments. Same model either way; only how fast the
+        sampler explores it changes (``models/ordinal.md``, Inference).
 
     Examples
     --------
@@ -94,7 +96,7 @@ class OrdinalRaterModel:
     thresholds: Literal["shared", "by_group"] = "shared"
     covariates: Sequence[str] = ()
     priors: Mapping[str, float] | None = field(default=None)
-    parameterisation: Literal["auto", "noncentred"] = "auto"
+    parameterisation: Literal["noncentred", "auto"] = "noncentred"
 
     def __post_init__(self):
         if self.group_by is not None:
@@ -103,8 +105,8 @@ class OrdinalRaterModel:
         if self.thresholds not in ("shared", "by_group"):
             raise ModelSpecError(f"thresholds={self.thresholds!r}; valid: 'shared', 'by_group'.")
         if self.parameterisation not in ("auto", "noncentred"):
-            raise ModelSpecError(f"parameterisation={self.parameterisation!r}; valid: 'auto', "
-                                 "'noncentred'.")
+            raise ModelSpecError(f"parameterisation={self.parameterisation!r}; valid: "
+                                 "'noncentred', 'auto'.")
         merge_priors(self.priors)  # fail early on unknown names
 
     # ------------------------------------------------------------------ spec <-> JSON
