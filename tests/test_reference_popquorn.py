@@ -62,6 +62,7 @@ import pandas as pd
 import pytest
 
 import pluraleval as pe
+from reference_tables import cell, posterior_summary
 
 pytestmark = pytest.mark.slow
 
@@ -153,11 +154,6 @@ def _contrast(fit: pe.Fit, attribute: str, level: str) -> np.ndarray:
     return -(b.sel({attribute: level}) - b.sel({attribute: base})).values.ravel()
 
 
-def _summary(x: np.ndarray) -> dict[str, float]:
-    lo, hi = np.quantile(x, [0.05, 0.95])
-    return {"mean": float(x.mean()), "sd": float(x.std(ddof=1)), "lo": float(lo),
-            "hi": float(hi)}
-
 
 def _comparison(fit: pe.Fit) -> pd.DataFrame:
     """One row per contrast: MixedLM estimate and SE beside our posterior summary."""
@@ -165,16 +161,13 @@ def _comparison(fit: pe.Fit) -> pd.DataFrame:
     for (attr, level), (est, se) in MIXEDLM.items():
         rows.append({"attribute": attr, "level": level,
                      "contrast": f"{level} vs {BASELINE[attr]}", "mixedlm": est,
-                     "mixedlm_se": se, **_summary(_contrast(fit, attr, level))})
+                     "mixedlm_se": se, **posterior_summary(_contrast(fit, attr, level))})
     table = pd.DataFrame(rows)
     table["ours_excl_0"] = (table["lo"] > 0) | (table["hi"] < 0)
     return table
 
 
 def _format(table: pd.DataFrame) -> str:
-    def num(v: float, width: int = 8) -> str:
-        return f"{'-':>{width}}" if np.isnan(v) else f"{v:{width}.3f}"
-
     head = (f"{'contrast (higher = rates higher)':<40}{'MixedLM':>8}{'SE':>7}{'post mean':>11}"
             f"{'post sd':>9}{'90% interval':>20}  {'excl 0':<7}{'MixedLM':<8}")
     lines = [head, "-" * len(head)]
@@ -186,8 +179,8 @@ def _format(table: pd.DataFrame) -> str:
             ref = "n.s."
         else:
             ref = "sig."
-        lines.append(f"{r.contrast:<40}{num(r.mixedlm)}{num(r.mixedlm_se, 7)}{num(r.mean, 11)}"
-                     f"{num(r.sd, 9)}{f'[{r.lo:.3f}, {r.hi:.3f}]':>20}  "
+        lines.append(f"{r.contrast:<40}{cell(r.mixedlm)}{cell(r.mixedlm_se, 7)}{cell(r.mean, 11)}"
+                     f"{cell(r.sd, 9)}{f'[{r.lo:.3f}, {r.hi:.3f}]':>20}  "
                      f"{'yes' if r.ours_excl_0 else 'no':<7}{ref:<8}")
     return "\n".join(lines)
 

@@ -35,6 +35,7 @@ import pandas as pd
 import pytest
 
 import pluraleval as pe
+from reference_tables import cell, posterior_summary
 
 pytestmark = pytest.mark.slow
 
@@ -85,12 +86,6 @@ def wine_fit(wine: pd.DataFrame) -> pe.Fit:
     return model.fit(judgments, progressbar=False, **SAMPLING)
 
 
-def _summary(draws) -> dict[str, float]:
-    x = np.asarray(draws).ravel()
-    lo, hi = np.quantile(x, [0.05, 0.95])
-    return {"mean": float(x.mean()), "sd": float(x.std(ddof=1)), "lo": float(lo),
-            "hi": float(hi)}
-
 
 def _comparison(fit: pe.Fit) -> pd.DataFrame:
     """One row per compared parameter: clmm estimate and SE beside our posterior summary."""
@@ -98,33 +93,30 @@ def _comparison(fit: pe.Fit) -> pd.DataFrame:
     beta = fit.draws("beta")
     for name, (est, se) in CLMM_BETA.items():
         rows.append({"parameter": f"beta {name}", "clmm": est, "clmm_se": se,
-                     **_summary(beta.sel(covariate=name))})
+                     **posterior_summary(beta.sel(covariate=name))})
     rows.append({"parameter": "sigma_persona (judge SD)", "clmm": CLMM_JUDGE_SD,
-                 "clmm_se": np.nan, **_summary(fit.draws("sigma_persona"))})
+                 "clmm_se": np.nan, **posterior_summary(fit.draws("sigma_persona"))})
     cut = fit.draws("cutpoints")
     for name, (est, se) in CLMM_THRESHOLDS.items():
         rows.append({"parameter": f"cutpoint {name}", "clmm": est, "clmm_se": se,
-                     **_summary(cut.sel(cutpoint=name))})
+                     **posterior_summary(cut.sel(cutpoint=name))})
     u = fit.draws("u")
     for judge, mode in zip(u.coords["persona"].values, CLMM_JUDGE_MODES, strict=True):
         rows.append({"parameter": f"u judge {judge} (vs -mode)", "clmm": -mode,
-                     "clmm_se": np.nan, **_summary(u.sel(persona=judge))})
+                     "clmm_se": np.nan, **posterior_summary(u.sel(persona=judge))})
     table = pd.DataFrame(rows)
     table["diff_se"] = (table["mean"] - table["clmm"]) / table["clmm_se"]
     return table
 
 
 def _format(table: pd.DataFrame) -> str:
-    def num(v: float, width: int = 8) -> str:
-        return f"{'-':>{width}}" if np.isnan(v) else f"{v:{width}.3f}"
-
     head = (f"{'parameter':<28}{'clmm':>8}{'clmm SE':>9}{'post mean':>11}{'post sd':>9}"
             f"{'90% interval':>20}{'diff/SE':>9}")
     lines = [head, "-" * len(head)]
     for r in table.itertuples():
-        lines.append(f"{r.parameter:<28}{num(r.clmm)}{num(r.clmm_se, 9)}{num(r.mean, 11)}"
-                     f"{num(r.sd, 9)}{f'[{r.lo:.3f}, {r.hi:.3f}]':>20}"
-                     f"{num(r.diff_se, 9)}")
+        lines.append(f"{r.parameter:<28}{cell(r.clmm)}{cell(r.clmm_se, 9)}{cell(r.mean, 11)}"
+                     f"{cell(r.sd, 9)}{f'[{r.lo:.3f}, {r.hi:.3f}]':>20}"
+                     f"{cell(r.diff_se, 9)}")
     return "\n".join(lines)
 
 
