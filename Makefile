@@ -34,7 +34,7 @@ test: $(STAMP)
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache
 
-# SBC and coverage studies behind models/CALIBRATION.md (about 30 min on 2 cores).
+# SBC and coverage studies behind models/CALIBRATION.md (27 min on 2 cores shared with other jobs).
 calibration: $(STAMP)
 	$(PY) scripts/calibration.py
 
