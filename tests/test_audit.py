@@ -66,13 +66,7 @@ def sample_shares(fit: pe.Fit) -> dict[str, dict]:
 
 def mean_quality(fit: pe.Fit, weights: dict[str, dict]) -> pd.Series:
     """Posterior mean of mu + sum_a w_a . lambda_a, by hand."""
-    post = fit.posterior
-    q = post["mu"]
-    for a, w in weights.items():
-        wa = xr.DataArray([w[g] for g in fit.judgments.coords[a]], dims=a,
-                          coords={a: fit.judgments.coords[a]})
-        q = q + (post[f"lambda_{a}"] * wa).sum(a)
-    return q.mean(SAMPLE_DIMS).to_series()
+    return quality_under(fit, weights).mean(SAMPLE_DIMS).to_series()
 
 
 def tv(a: dict, b: dict) -> float:

@@ -54,7 +54,6 @@ the data, which is also all that the reference's SEs support.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -62,7 +61,7 @@ import pandas as pd
 import pytest
 
 import pluraleval as pe
-from reference_tables import cell, posterior_summary
+from reference_tables import cell, posterior_summary, read_reference_csv
 
 pytestmark = pytest.mark.slow
 
@@ -115,15 +114,8 @@ SAMPLING = {"draws": 2000, "tune": 1000, "chains": 4, "sampler": "nutpie",
 
 @pytest.fixture(scope="module")
 def popquorn() -> pd.DataFrame:
-    if not POPQUORN_CSV.is_file():
-        pytest.skip(f"reference data not found: {POPQUORN_CSV} (folder {DATA_DIR.resolve()} "
-                    "absent); the popquorn_offensiveness data set (no licence) lives outside "
-                    "the repository.")
-    digest = hashlib.sha256(POPQUORN_CSV.read_bytes()).hexdigest()
-    assert digest == POPQUORN_SHA256, (
-        f"{POPQUORN_CSV} is not the file documented in SOURCE.md (sha256 {digest}); the "
-        "reference results do not apply.")
-    frame = pd.read_csv(POPQUORN_CSV)
+    frame = read_reference_csv(POPQUORN_CSV, POPQUORN_SHA256,
+                               "the popquorn_offensiveness data set (no licence)")
     rating = frame["offensiveness"]
     assert rating.notna().all() and (rating == rating.round()).all(), \
         "offensiveness holds non-integer ratings; SOURCE.md documents 1..5 stored as floats"

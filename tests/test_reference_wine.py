@@ -27,7 +27,6 @@ just above the ML estimates, as expected for a posterior mean under a right-skew
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +34,7 @@ import pandas as pd
 import pytest
 
 import pluraleval as pe
-from reference_tables import cell, posterior_summary
+from reference_tables import cell, posterior_summary, read_reference_csv
 
 pytestmark = pytest.mark.slow
 
@@ -62,13 +61,7 @@ SAMPLING = {"draws": 1000, "tune": 1000, "chains": 4, "sampler": "nutpie",
 
 @pytest.fixture(scope="module")
 def wine() -> pd.DataFrame:
-    if not WINE_CSV.is_file():
-        pytest.skip(f"reference data not found: {WINE_CSV} (folder {DATA_DIR.resolve()} "
-                    "absent); the ordinal_wine data set lives outside the repository.")
-    digest = hashlib.sha256(WINE_CSV.read_bytes()).hexdigest()
-    assert digest == WINE_SHA256, (f"{WINE_CSV} is not the file documented in SOURCE.md "
-                                   f"(sha256 {digest}); the published reference does not apply.")
-    return pd.read_csv(WINE_CSV)
+    return read_reference_csv(WINE_CSV, WINE_SHA256, "the ordinal_wine data set")
 
 
 @pytest.fixture(scope="module")

@@ -103,7 +103,7 @@ def test_uniform_ranks_pass_and_miscalibrated_ranks_fail():
                              rng.integers(90, 100, 600)))
     assert not narrow.passed() and narrow.uniformity()["ecdf_outside"].all()
     # Biased posteriors: truths sit low among the draws.
-    biased = _ranks(rng.beta(1, 2, 600).__mul__(100).astype(int))
+    biased = _ranks((rng.beta(1, 2, 600) * 100).astype(int))
     assert not biased.passed()
     table = biased.uniformity()
     assert list(table.columns) == ["variable", "component", "n_sims", "bins", "chi2",
@@ -151,8 +151,14 @@ def test_failed_tasks_are_recorded_and_not_rerun(tmp_path):
                             label="t")
     assert [r.get("value") for r in records] == [0, None, 4]
     assert records[1]["error"] == "FloatingPointError: sampler blew up"
-    again = run_tasks(_flaky, {"x": 2}, 3, path=path, executor=None, progress=False, label="t")
-    assert again == records  # nothing left to run: no pool was started
+    again = run_tasks(_flaky, {"x": 2}, 3, path=path, executor=_Refusing(), progress=False,
+                      label="t")
+    assert again == records  # nothing left to run: no task was submitted
+
+
+class _Refusing(ThreadPoolExecutor):
+    def submit(self, *args, **kwargs):
+        raise AssertionError("a finished simulation was submitted again")
 
 
 # ---------------------------------------------------------------- real runs

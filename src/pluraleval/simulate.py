@@ -19,6 +19,7 @@ import xarray as xr
 
 from .data import Judgments
 from .errors import ModelSpecError
+from .terms import flat_draws, predictive_probabilities, term_design, with_sample_dims
 
 __all__ = ["StudySpec", "simulate", "simulate_ratings", "fixed_effects_spec", "PRESETS"]
 
@@ -332,7 +333,6 @@ def simulate_ratings(judgments: Judgments, truth: xr.Dataset, *,
 def rating_codes(judgments: Judgments, truth: xr.Dataset,
                  rng: np.random.Generator) -> np.ndarray:
     """Rating level codes (0 .. K-1) drawn for every judgment of the design given ``truth``."""
-    from .terms import flat_draws, predictive_probabilities, term_design, with_sample_dims
     if "cutpoints" not in truth:
         raise ModelSpecError("truth needs 'cutpoints' (the thresholds between rating levels).")
     params = with_sample_dims(truth)

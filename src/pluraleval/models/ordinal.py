@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Literal
 
@@ -346,20 +346,52 @@ class OrdinalRaterModel:
         >>> prior["mu"].dims, bool((prior["cutpoints"].diff("cutpoint") > 0).all())
         (('system',), True)
         """
+        return self.prior_sampler(judgments)(seed=seed, draws=draws)
+
+    def prior_sampler(self, judgments: Judgments) -> Callable[..., xr.Dataset]:
+        """:meth:`sample_prior` compiled once for the design of ``judgments``.
+
+        Returns
+        -------
+        callable
+            ``draw(seed=None, draws=None) -> xarray.Dataset``, the same draws as
+            ``sample_prior(judgments, seed=seed, draws=draws)`` without rebuilding and
+            recompiling the model on every call (simulation studies draw hundreds).
+
+        Examples
+        --------
+        >>> import pluraleval as pe
+        >>> design, _ = pe.simulate("small", seed=1)
+        >>> model = pe.OrdinalRaterModel()
+        >>> draw = model.prior_sampler(design)
+        >>> draw(seed=2).identical(model.sample_prior(design, seed=2))
+        True
+        """
+        from pymc.pytensorf import collect_default_updates, reseed_rngs
+
         from .sampling import stored_variables
         model = self.build(judgments)
         names = stored_variables(model)
-        values = pm.draw([model[n] for n in names], draws=draws or 1, random_seed=seed)
-        lead = ("draw",) if draws else ()
+        outputs = [model[n] for n in names]
+        # Seeded as pm.draw seeds them, so a seed gives the draws pm.draw would.
+        rngs = list(collect_default_updates(inputs=[], outputs=outputs))
+        fn = pm.pytensorf.compile(inputs=[], outputs=outputs, random_seed=False)
         dims = model.named_vars_to_dims
-        data = {}
-        for name, value in zip(names, values, strict=True):
-            value = np.asarray(value)
-            if name == "cutpoints":  # the ordered Normal prior = sorted iid Normal draws
-                value = np.sort(value, axis=-1)
-            data[name] = ((*lead, *dims.get(name, ())), value)
-        used = {d for dd, _ in data.values() for d in dd}
-        return xr.Dataset(data, coords={d: list(model.coords[d]) for d in used - {"draw"}})
+
+        def draw(seed: int | None = None, draws: int | None = None) -> xr.Dataset:
+            reseed_rngs(rngs, seed)
+            runs = [fn() for _ in range(draws or 1)]
+            lead = ("draw",) if draws else ()
+            data = {}
+            for i, name in enumerate(names):
+                value = np.stack([r[i] for r in runs]) if draws else np.asarray(runs[0][i])
+                if name == "cutpoints":  # the ordered Normal prior = sorted iid Normal draws
+                    value = np.sort(value, axis=-1)
+                data[name] = ((*lead, *dims.get(name, ())), value)
+            used = {d for dd, _ in data.values() for d in dd}
+            return xr.Dataset(data, coords={d: list(model.coords[d]) for d in used - {"draw"}})
+
+        return draw
 
     def fit(self, judgments: Judgments, *, draws: int = 1000, tune: int = 1000,
             chains: int = 4, random_seed: int | None = None,
@@ -390,11 +422,9 @@ class OrdinalRaterModel:
         from .sampling import sample
 
         model = self.build(judgments)
-        shape = tuple(int(n) for n in model["cutpoints"].shape.eval())
-        initvals = {"cutpoints": initial_cutpoints(judgments, shape)} if shape[-1] > 1 else {}
         tree = sample(model, draws=draws, tune=tune, chains=chains, random_seed=random_seed,
                       sampler=sampler, target_accept=target_accept, progressbar=progressbar,
-                      initvals=initvals)
+                      initvals=start_values(model, judgments))
         return Fit.from_sampling(tree, judgments=judgments, spec=self)
 
 
@@ -457,6 +487,13 @@ def _cutpoints(judgments: Judgments, attribute: str | None, sd: float):
         return pm.Normal("cutpoints", 0.0, sd, dims=dims)
     return pm.Normal("cutpoints", 0.0, sd, dims=dims, shape=shape,
                      transform=pm.distributions.transforms.ordered)
+
+
+def start_values(model: pm.Model, judgments: Judgments) -> dict[str, np.ndarray]:
+    """Ordered start for the cutpoints (PyMC's all-zero default is not ordered); none for a
+    single binary cutpoint."""
+    shape = tuple(int(n) for n in model["cutpoints"].shape.eval())
+    return {"cutpoints": initial_cutpoints(judgments, shape)} if shape[-1] > 1 else {}
 
 
 def initial_cutpoints(judgments: Judgments, shape: tuple[int, ...]) -> np.ndarray:

@@ -12,7 +12,7 @@ import numpy as np
 import xarray as xr
 
 from ..data import Judgments
-from .ordinal import OrdinalRaterModel, initial_cutpoints
+from .ordinal import OrdinalRaterModel, start_values
 from .sampling import stored_variables
 
 __all__ = ["CompiledDesign"]
@@ -44,11 +44,10 @@ class CompiledDesign:
         self.design = design
         model = spec.build(design)
         self.var_names = stored_variables(model)
-        shape = tuple(int(n) for n in model["cutpoints"].shape.eval())
-        init = {"cutpoints": initial_cutpoints(design, shape)} if shape[-1] > 1 else None
-        self.n_parameters = sum(int(np.prod(v.shape.eval())) for v in model.free_RVs)
-        self._compiled = nutpie.compile_pymc_model(model, initial_points=init,
-                                                   var_names=self.var_names)
+        self._compiled = nutpie.compile_pymc_model(
+            model, initial_points=start_values(model, design) or None, var_names=self.var_names)
+        #: ``draw(seed=...)``: one prior draw of every parameter, compiled once.
+        self.draw_prior = spec.prior_sampler(design)
 
     def sample(self, codes: np.ndarray, *, draws: int = 1000, tune: int = 1000, chains: int = 2,
                cores: int = 1, seed: int | None = None,

@@ -8,6 +8,7 @@ posterior draws. If the sampler and the model are right, every rank is uniform o
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
@@ -185,7 +186,7 @@ def sbc_task(config: Mapping, sim: int) -> dict:
     start = time.perf_counter()
     design, compiled = compiled_design(config)
     prior_seed, data_seed, fit_seed = sim_seeds(config["seed"], sim, 3)
-    truth = compiled.spec.sample_prior(design, seed=prior_seed)
+    truth = compiled.draw_prior(seed=prior_seed)
     codes = rating_codes(design, truth, np.random.default_rng(data_seed))
     tree = compiled.sample(codes, draws=config["draws"], tune=config["tune"],
                            chains=config["chains"], seed=fit_seed)
@@ -239,6 +240,7 @@ def ecdf_difference(values: np.ndarray) -> np.ndarray:
     return np.searchsorted(np.sort(values), grid, side="right") / len(values) - grid
 
 
+@functools.lru_cache(maxsize=32)
 def band(n: int, prob: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Simultaneous ``prob`` band of the ECDF difference of ``n`` uniform values, at
     :func:`ecdf_grid` (arviz-stats' simulation method, Säilynoja et al. 2022)."""
