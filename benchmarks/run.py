@@ -75,6 +75,7 @@ def make_data(size: int, seed: int, path: Path) -> dict:
 # ---------------------------------------------------------------------------- fits (child)
 def fit_pluraleval(table: pd.DataFrame, a: argparse.Namespace) -> dict:
     import pluraleval as pe
+    from pluraleval.models.sampling import DEFAULT_TUNE
     personas = table[["persona", "group"]].drop_duplicates()
     model = pe.OrdinalRaterModel(group_by=["group"], system_by_group=False)
     start = time.perf_counter()
@@ -84,7 +85,9 @@ def fit_pluraleval(table: pd.DataFrame, a: argparse.Namespace) -> dict:
                     random_seed=a.seed, progressbar=False)
     wall = time.perf_counter() - start
     print("pluraleval terms:", model.terms(judgments), file=sys.stderr, flush=True)
-    return {"wall_s": wall, "tree": fit.tree, "quality": "eps", "version": pe.__version__}
+    tune = a.tune if a.tune is not None else DEFAULT_TUNE["nutpie"]
+    return {"wall_s": wall, "tree": fit.tree, "quality": "eps", "version": pe.__version__,
+            "tune": tune}
 
 
 def fit_bambi(table: pd.DataFrame, a: argparse.Namespace) -> dict:
@@ -92,10 +95,12 @@ def fit_bambi(table: pd.DataFrame, a: argparse.Namespace) -> dict:
     data = table.assign(rating=pd.Categorical(table["rating"], categories=LEVELS, ordered=True))
     start = time.perf_counter()
     model = bmb.Model(FORMULA, data, family="cumulative")
-    tree = model.fit(draws=a.draws, tune=a.tune, chains=a.chains, cores=min(a.chains, 2),
-                     random_seed=a.seed, progressbar=False)
+    tune = {} if a.tune is None else {"tune": a.tune}  # PyMC's default: 1000
+    tree = model.fit(draws=a.draws, chains=a.chains, cores=min(a.chains, 2),
+                     random_seed=a.seed, progressbar=False, **tune)
     wall = time.perf_counter() - start
-    return {"wall_s": wall, "tree": tree, "quality": "1|output", "version": bmb.__version__}
+    return {"wall_s": wall, "tree": tree, "quality": "1|output", "version": bmb.__version__,
+            "tune": tune.get("tune", 1000)}
 
 
 def metrics(result: dict, truth: pd.DataFrame) -> dict:
@@ -118,7 +123,8 @@ def metrics(result: dict, truth: pd.DataFrame) -> dict:
             "max_rhat": float(max(np.nanmax(rhat[v].to_numpy()) for v in rhat.data_vars)),
             "divergences": int(stats["diverging"].sum()) if "diverging" in stats else 0,
             "recovery_corr": float(np.corrcoef(est, truth["quality"])[0, 1]),
-            "recovery_rmse": float(np.sqrt(np.mean(err ** 2))), "version": result["version"]}
+            "recovery_rmse": float(np.sqrt(np.mean(err ** 2))), "version": result["version"],
+            "tune": result["tune"]}
 
 
 def child(a: argparse.Namespace) -> None:
@@ -168,7 +174,8 @@ def run_one(size: int, tool: str, data: Path, a: argparse.Namespace) -> dict:
     result, log = data / f"result_{size}_{tool}.json", data / f"log_{size}_{tool}.txt"
     cmd = [sys.executable, __file__, "--child-tool", tool, "--child-size", str(size),
            "--child-data", str(data), "--child-result", str(result),
-           "--chains", str(a.chains), "--draws", str(a.draws), "--tune", str(a.tune),
+           "--chains", str(a.chains), "--draws", str(a.draws),
+           *(["--tune", str(a.tune)] if a.tune is not None else []),
            "--seed", str(a.seed), "--memory-limit-gb", str(a.memory_limit_gb or 0)]
     start, peak, status = time.perf_counter(), 0, None
     with open(log, "w") as fh:
@@ -224,7 +231,8 @@ def main() -> None:
                    choices=["pluraleval", "bambi"])
     p.add_argument("--chains", type=int, default=2)
     p.add_argument("--draws", type=int, default=1000)
-    p.add_argument("--tune", type=int, default=1000)
+    p.add_argument("--tune", type=int, default=None,
+                   help="tuning steps per chain (default: each tool's own default)")
     p.add_argument("--seed", type=int, default=2026)
     p.add_argument("--out", type=Path, default=HERE / "results")
     p.add_argument("--label", default=None, help="file label (default: sizes and chains x draws)")
@@ -254,7 +262,7 @@ def main() -> None:
                   flush=True)
             for tool in a.tools:
                 row = {"size": size, "tool": tool, **counts, "chains": a.chains,
-                       "draws": a.draws, "tune": a.tune, "seed": a.seed,
+                       "draws": a.draws, "seed": a.seed,
                        **run_one(size, tool, data, a)}
                 print(f"  {tool}: {row['status']}, wall {row.get('wall_s', math.nan):.1f} s, "
                       f"min bulk ESS {row.get('min_ess_bulk', math.nan):.0f}", flush=True)

@@ -560,16 +560,22 @@ def test_parameterisation_invalid_value_rejected_at_construction():
 
 
 def test_auto_parameterisation_centres_data_rich_effects_only():
-    judgments, _ = pe.simulate("small", seed=1)  # 460 judgments: 48 outputs, 12 personas
-    centred = pe.OrdinalRaterModel(parameterisation="auto").resolved(judgments)["centred"]
-    assert centred == {"eps": False, "u": True, "nu": True, "gamma_region": False,
-                       "lambda_region": True}  # 9.6, 38, 38, 3.2, 38 judgments per level
-    assert not any(pe.OrdinalRaterModel().resolved(judgments)["centred"].values())  # default
-    auto = pe.OrdinalRaterModel(parameterisation="auto")
-    names = {v.name for v in auto.build(judgments).free_RVs}
-    # nu, lambda: centred zero-sum effects are the free variables themselves; u: centred, then
-    # re-centred within its group cells (u_z has scale sigma_persona); eps: non-centred
-    assert {"nu", "lambda_region", "u_z", "eps_z"} <= names
+    from pluraleval.models.ordinal import CENTRED_MIN_JUDGMENTS
+    judgments, _ = pe.simulate("small", seed=1, n_prompts=20)  # 80 outputs, 12 personas
+    n = judgments.n_judgments
+    per_level = {"eps": n / 80, "u": n / 12, "nu": n / 20, "gamma_region": n / 240,
+                 "lambda_region": n / 12}
+    expected = {k: v >= CENTRED_MIN_JUDGMENTS for k, v in per_level.items()}
+    assert expected == {"eps": False, "u": True, "nu": False, "gamma_region": False,
+                        "lambda_region": True}
+    assert pe.OrdinalRaterModel().resolved(judgments)["centred"] == expected  # the default
+    plain = pe.OrdinalRaterModel(parameterisation="noncentred").resolved(judgments)
+    assert not any(plain["centred"].values())
+    names = {v.name for v in pe.OrdinalRaterModel().build(judgments).free_RVs}
+    # lambda: a centred zero-sum effect is the free variable itself; u: centred, then
+    # re-centred within its group cells (u_z has scale sigma_persona); eps, nu: non-centred
+    assert {"lambda_region", "u_z", "eps_z", "nu_z"} <= names
+    assert "lambda_region_z" not in names
 
 
 def test_both_parameterisations_give_the_same_prior():

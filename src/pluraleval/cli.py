@@ -145,7 +145,8 @@ def _data_args(p: argparse.ArgumentParser, *, metavar: str | None = None,
 
 def _sampling_args(p: argparse.ArgumentParser, *, draws: int = 1000) -> None:
     p.add_argument("--draws", type=int, default=draws, help=f"draws per chain (default {draws})")
-    p.add_argument("--tune", type=int, default=1000)
+    p.add_argument("--tune", type=int, help="tuning steps per chain (default: 500 with nutpie, "
+                                            "1000 with pymc)")
     p.add_argument("--chains", type=int, default=4)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--sampler", choices=("nutpie", "pymc"), default="nutpie")

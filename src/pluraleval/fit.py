@@ -12,11 +12,11 @@ from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 
-import arviz as az
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+from .convergence import rank_diagnostics
 from .data import Judgments
 
 __all__ = ["Fit", "load_fit", "DiagnosticsWarning", "THRESHOLDS"]
@@ -86,16 +86,17 @@ class Fit:
     # ------------------------------------------------------------------ diagnostics
     @cached_property
     def _diagnostics(self) -> pd.DataFrame:
-        post = self.tree["posterior"]
+        post = self.posterior
         names = list(post.data_vars)
-        rhat = az.rhat(self.tree, var_names=names)
-        bulk = az.ess(self.tree, var_names=names, method="bulk")
-        tail = az.ess(self.tree, var_names=names, method="tail")
+        flat = [post[v].transpose("chain", "draw", ...).to_numpy() for v in names]
+        sizes = [int(np.prod(a.shape[2:], dtype=int)) for a in flat]
+        stats = rank_diagnostics(np.concatenate(
+            [a.reshape(a.shape[0], a.shape[1], -1) for a in flat], axis=2))
+        bounds = np.cumsum([0, *sizes])
         rows = []
-        for v in names:
-            r, b, t = (np.asarray(ds[v]) for ds in (rhat, bulk, tail))
-            finite = np.isfinite(r)
-            if not finite.any():  # constant by construction (e.g. one-level zero-sum)
+        for v, lo, hi in zip(names, bounds[:-1], bounds[1:], strict=True):
+            r, b, t = (stats[k][lo:hi] for k in ("r_hat", "ess_bulk", "ess_tail"))
+            if not np.isfinite(r).any():  # constant by construction (e.g. one-level zero-sum)
                 continue
             rows.append({"variable": v, "size": int(r.size), "r_hat_max": float(np.nanmax(r)),
                          "ess_bulk_min": float(np.nanmin(b)),

@@ -21,15 +21,18 @@ import xarray as xr
 from ..data import Judgments
 from ..errors import JudgmentDataError, ModelSpecError
 from .effects import centred_within, double_centred, zero_sum_effect
+from .likelihood import ordered_logit_logp
 from .priors import merge_priors
 
 __all__ = ["OrdinalRaterModel", "CENTRED_MIN_JUDGMENTS"]
 
 #: Scaled effects whose levels average at least this many judgments are centred under
-#: ``parameterisation="auto"`` (measured: 32 per output and 500 per persona mix their scales
-#: 5-9x faster centred on a 20k study; 8 per output x group cell 7x slower; but ~30 per output
-#: and per persona on 1.4k-judgment studies mixed worse centred: a crude rule, hence opt-in).
-CENTRED_MIN_JUDGMENTS = 20
+#: ``parameterisation="auto"`` (the default). Measured: centred, 500 judgments per persona and
+#: 64 per output mix their scales 5-50x faster (20k and 200k studies; at 200k non-centred
+#: ``sigma_persona`` had bulk ESS 38 from 2,000 draws); 8 per output x group cell mixes 7x
+#: slower; ~30 per output and per persona (1.4k-judgment recovery studies) mixed worse
+#: centred. Levels in between stay non-centred.
+CENTRED_MIN_JUDGMENTS = 50
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -68,11 +71,11 @@ class OrdinalRaterModel:
         text/categorical columns are treatment-coded against their first level).
     priors : mapping of str to float, optional
         Overrides of :data:`~pluraleval.models.priors.DEFAULT_PRIORS`.
-    parameterisation : {"noncentred", "auto"}
-        ``"noncentred"`` (default) samples every scaled effect as a unit ``z`` times its
-        ``sigma``. ``"auto"`` (experimental) centres each scaled effect (``nu``, ``eps``,
-        ``lambda_a``, ``gamma_a``, ``u``) whose levels average at least
-        :data:`CENTRED_MIN_JUDGMENTS` judgments. Same model either way; only how fast the
+    parameterisation : {"auto", "noncentred"}
+        ``"auto"`` (default) centres each scaled effect (``nu``, ``eps``, ``lambda_a``,
+        ``gamma_a``, ``u``) whose levels average at least :data:`CENTRED_MIN_JUDGMENTS`
+        judgments and samples the others as a unit ``z`` times their ``sigma``;
+        ``"noncentred"`` does the latter for all. Same model either way; only how fast the
         sampler explores it changes (``models/ordinal.md``, Inference).
 
     Examples
@@ -96,7 +99,7 @@ class OrdinalRaterModel:
     thresholds: Literal["shared", "by_group"] = "shared"
     covariates: Sequence[str] = ()
     priors: Mapping[str, float] | None = field(default=None)
-    parameterisation: Literal["noncentred", "auto"] = "noncentred"
+    parameterisation: Literal["auto", "noncentred"] = "auto"
 
     def __post_init__(self):
         if self.group_by is not None:
@@ -305,17 +308,18 @@ class OrdinalRaterModel:
                 q = alpha[p] * q
             eta = q - severity
             cut = _cutpoints(judgments, r["threshold_attribute"], pri["cutpoint_sd"])
-            cut_n = cut if cut.ndim == 1 else cut[k[f"persona_{r['threshold_attribute']}"][p]]
+            cut_index = (np.zeros(judgments.n_judgments, dtype=np.int64) if cut.ndim == 1
+                         else k[f"persona_{r['threshold_attribute']}"][p])
+            inv_scale = pt.ones(judgments.n_judgments)
             if r["contested_outputs"]:
                 sig = pm.HalfNormal("sigma_zeta", pri["sigma_contested"])
                 zeta = zero_sum_effect("zeta", sig, ("output",))
-                scale = pt.exp(zeta)[o]
-                eta = eta / scale
-                cut_n = cut_n / scale[:, None]
+                inv_scale = pt.exp(-zeta)[o]
             # Ratings as data: a compiled model refits new ratings of the same design.
             rating = pm.Data("rating", k["rating"], dims="judgment")
-            pm.OrderedLogistic("y", eta=eta, cutpoints=cut_n, compute_p=False,
-                               observed=rating, dims="judgment")
+            pm.CustomDist("y", eta, inv_scale, cut if cut.ndim == 2 else cut[None, :],
+                          cut_index, logp=_rating_logp, signature="(),(),(s,c),()->()",
+                          dtype="int64", observed=rating, dims="judgment")
         return model
 
     def sample_prior(self, judgments: Judgments, *, seed: int | None = None,
@@ -393,7 +397,7 @@ class OrdinalRaterModel:
 
         return draw
 
-    def fit(self, judgments: Judgments, *, draws: int = 1000, tune: int = 1000,
+    def fit(self, judgments: Judgments, *, draws: int = 1000, tune: int | None = None,
             chains: int = 4, random_seed: int | None = None,
             sampler: Literal["nutpie", "pymc"] = "nutpie", target_accept: float = 0.9,
             progressbar: bool = True):
@@ -402,9 +406,13 @@ class OrdinalRaterModel:
         Parameters
         ----------
         judgments : Judgments
-        draws, tune, chains : int
-            Posterior draws and tuning steps per chain; number of chains (4 by default, as the
-            R-hat and ESS >= 400 gate assumes; two run at a time on two cores).
+        draws, chains : int
+            Posterior draws per chain; number of chains (4 by default, as the R-hat and
+            ESS >= 400 gate assumes; two run at a time on two cores).
+        tune : int, optional
+            Tuning steps per chain; default :data:`~pluraleval.models.sampling.DEFAULT_TUNE`
+            of the sampler (500 for nutpie, whose mass-matrix adaptation settles in fewer
+            steps; 1000 for PyMC's).
         random_seed : int, optional
         sampler : {"nutpie", "pymc"}
             NUTS implementation.
@@ -419,9 +427,10 @@ class OrdinalRaterModel:
             Posterior, log-likelihood, judgments and spec, with its diagnostics computed.
         """
         from ..fit import Fit
-        from .sampling import sample
+        from .sampling import DEFAULT_TUNE, sample
 
         model = self.build(judgments)
+        tune = DEFAULT_TUNE.get(sampler) if tune is None else tune
         tree = sample(model, draws=draws, tune=tune, chains=chains, random_seed=random_seed,
                       sampler=sampler, target_accept=target_accept, progressbar=progressbar,
                       initvals=start_values(model, judgments))
@@ -487,6 +496,12 @@ def _cutpoints(judgments: Judgments, attribute: str | None, sd: float):
         return pm.Normal("cutpoints", 0.0, sd, dims=dims)
     return pm.Normal("cutpoints", 0.0, sd, dims=dims, shape=shape,
                      transform=pm.distributions.transforms.ordered)
+
+
+def _rating_logp(value, eta, inv_scale, cuts, cut_index):
+    """Ordered-logit log-probability of each rating code (one fused pass; likelihood.py)."""
+    cuts = cuts.squeeze(axis=tuple(range(cuts.ndim - 2)))  # CustomDist adds a batch dim of 1
+    return ordered_logit_logp(value, eta, cuts, cut_index=cut_index, inv_scale=inv_scale)
 
 
 def start_values(model: pm.Model, judgments: Judgments) -> dict[str, np.ndarray]:
