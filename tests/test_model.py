@@ -560,22 +560,23 @@ def test_parameterisation_invalid_value_rejected_at_construction():
 
 
 def test_auto_parameterisation_centres_data_rich_effects_only():
-    from pluraleval.models.ordinal import CENTRED_MIN_JUDGMENTS
-    judgments, _ = pe.simulate("small", seed=1, n_prompts=20)  # 80 outputs, 12 personas
-    n = judgments.n_judgments
-    per_level = {"eps": n / 80, "u": n / 12, "nu": n / 20, "gamma_region": n / 240,
-                 "lambda_region": n / 12}
-    expected = {k: v >= CENTRED_MIN_JUDGMENTS for k, v in per_level.items()}
-    assert expected == {"eps": False, "u": True, "nu": False, "gamma_region": False,
-                        "lambda_region": True}
+    from pluraleval.models.ordinal import CENTRED_MIN_JUDGMENTS, CENTRED_MIN_LEVELS
+    judgments, _ = pe.simulate("small", seed=1, n_prompts=40, n_personas=36)
+    n = judgments.n_judgments  # 160 outputs, 36 personas in 3 regions, 4 systems
+    levels = {"eps": 160, "u": 36, "nu": 40, "gamma_region": 480, "lambda_region": 12}
+    expected = {k: v >= CENTRED_MIN_LEVELS and n / v >= CENTRED_MIN_JUDGMENTS
+                for k, v in levels.items()}
+    # u and nu: enough levels, enough judgments each; lambda: enough judgments, too few levels
+    assert expected == {"eps": False, "u": True, "nu": True, "gamma_region": False,
+                        "lambda_region": False}
     assert pe.OrdinalRaterModel().resolved(judgments)["centred"] == expected  # the default
     plain = pe.OrdinalRaterModel(parameterisation="noncentred").resolved(judgments)
     assert not any(plain["centred"].values())
     names = {v.name for v in pe.OrdinalRaterModel().build(judgments).free_RVs}
-    # lambda: a centred zero-sum effect is the free variable itself; u: centred, then
-    # re-centred within its group cells (u_z has scale sigma_persona); eps, nu: non-centred
-    assert {"lambda_region", "u_z", "eps_z", "nu_z"} <= names
-    assert "lambda_region_z" not in names
+    # nu: a centred zero-sum effect is the free variable itself; u: centred, then re-centred
+    # within its group cells (u_z has scale sigma_persona); eps, lambda: non-centred
+    assert {"nu", "u_z", "eps_z", "lambda_region_z"} <= names
+    assert "nu_z" not in names
 
 
 def test_both_parameterisations_give_the_same_prior():

@@ -150,6 +150,9 @@ def _sampling_args(p: argparse.ArgumentParser, *, draws: int = 1000) -> None:
     p.add_argument("--chains", type=int, default=4)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--sampler", choices=("nutpie", "pymc"), default="nutpie")
+    p.add_argument("--method", choices=("nuts", "advi"), default="nuts",
+                   help="nuts (exact, default) or advi (approximate scale path for studies "
+                        "too large for NUTS; --draws approximate draws, one chain)")
 
 
 def _split(text: str | None) -> list[str] | None:
@@ -179,7 +182,7 @@ def _fit_and_save(judgments: Judgments, args, *, group_by=None, covariates=(), o
     from .models import OrdinalRaterModel
     model = OrdinalRaterModel(group_by=group_by, covariates=covariates)
     fit = model.fit(judgments, draws=args.draws, tune=args.tune, chains=args.chains,
-                    random_seed=args.seed, sampler=args.sampler)
+                    random_seed=args.seed, sampler=args.sampler, method=args.method)
     out.parent.mkdir(parents=True, exist_ok=True)
     fit.save(out)
     print(f"saved fit to {out}")

@@ -130,8 +130,16 @@ class Fit:
         return int(stats["diverging"].sum()) if "diverging" in stats else 0
 
     @property
+    def method(self) -> str:
+        """``"nuts"`` (MCMC) or ``"advi"`` (the approximate scale path)."""
+        return str(self.tree.attrs.get("method", "nuts"))
+
+    @property
     def converged(self) -> bool:
-        """True when every parameter passes R-hat, bulk and tail ESS, with no divergence."""
+        """True when every parameter passes R-hat, bulk and tail ESS, with no divergence
+        (NUTS), or when the ADVI loss stopped improving before the iteration limit (ADVI)."""
+        if self.method == "advi":
+            return bool(self.tree.attrs["converged"])
         return bool(self._diagnostics["ok"].all()) and self.divergences == 0
 
     def check(self, *, warn: bool = True) -> list[str]:
@@ -142,6 +150,14 @@ class Fit:
         warn : bool
             Also emit a :class:`DiagnosticsWarning` listing them.
         """
+        if self.method == "advi":
+            problems = [] if self.converged else [
+                f"ADVI stopped at its iteration limit ({self.tree.attrs['iterations']}) "
+                "before its loss settled"]
+            if problems and warn:
+                warnings.warn(f"{problems[0]}: treat the approximation with suspicion.",
+                              DiagnosticsWarning, stacklevel=3)
+            return problems
         d = self._diagnostics
         t = THRESHOLDS
         problems = [f"{row.variable}: r_hat {row.r_hat_max:.3f}, bulk ESS "

@@ -24,7 +24,7 @@ from .effects import centred_within, double_centred, zero_sum_effect
 from .likelihood import ordered_logit_logp
 from .priors import merge_priors
 
-__all__ = ["OrdinalRaterModel", "CENTRED_MIN_JUDGMENTS"]
+__all__ = ["OrdinalRaterModel", "CENTRED_MIN_JUDGMENTS", "CENTRED_MIN_LEVELS"]
 
 #: Scaled effects whose levels average at least this many judgments are centred under
 #: ``parameterisation="auto"`` (the default). Measured: centred, 500 judgments per persona and
@@ -33,6 +33,10 @@ __all__ = ["OrdinalRaterModel", "CENTRED_MIN_JUDGMENTS"]
 #: slower; ~30 per output and per persona (1.4k-judgment recovery studies) mixed worse
 #: centred. Levels in between stay non-centred.
 CENTRED_MIN_JUDGMENTS = 50
+#: ... and only effects with at least this many levels: with few levels ``sigma`` stays
+#: uncertain whatever the data, and centred it funnels (1.4k-judgment recovery studies: 10
+#: prompts and 15-20 system x group cells with 70-140 judgments each failed the R-hat gate).
+CENTRED_MIN_LEVELS = 30
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,10 +77,10 @@ class OrdinalRaterModel:
         Overrides of :data:`~pluraleval.models.priors.DEFAULT_PRIORS`.
     parameterisation : {"auto", "noncentred"}
         ``"auto"`` (default) centres each scaled effect (``nu``, ``eps``, ``lambda_a``,
-        ``gamma_a``, ``u``) whose levels average at least :data:`CENTRED_MIN_JUDGMENTS`
-        judgments and samples the others as a unit ``z`` times their ``sigma``;
-        ``"noncentred"`` does the latter for all. Same model either way; only how fast the
-        sampler explores it changes (``models/ordinal.md``, Inference).
+        ``gamma_a``, ``u``) with at least :data:`CENTRED_MIN_LEVELS` levels averaging at least
+        :data:`CENTRED_MIN_JUDGMENTS` judgments, and samples the others as a unit ``z`` times
+        their ``sigma``; ``"noncentred"`` does the latter for all. Same model either way;
+        only how fast the sampler explores it changes (``models/ordinal.md``, Inference).
 
     Examples
     --------
@@ -207,7 +211,8 @@ class OrdinalRaterModel:
             levels[f"gamma_{a}"] = judgments.n_levels("output") * judgments.n_levels(a)
             if judgments.has("system"):
                 levels[f"lambda_{a}"] = judgments.n_levels("system") * judgments.n_levels(a)
-        return {name: self.parameterisation == "auto" and n / count >= CENTRED_MIN_JUDGMENTS
+        return {name: (self.parameterisation == "auto" and count >= CENTRED_MIN_LEVELS
+                       and n / count >= CENTRED_MIN_JUDGMENTS)
                 for name, count in levels.items()}
 
     def terms(self, judgments: Judgments) -> list[str]:
@@ -400,7 +405,7 @@ class OrdinalRaterModel:
     def fit(self, judgments: Judgments, *, draws: int = 1000, tune: int | None = None,
             chains: int = 4, random_seed: int | None = None,
             sampler: Literal["nutpie", "pymc"] = "nutpie", target_accept: float = 0.9,
-            progressbar: bool = True):
+            progressbar: bool = True, method: Literal["nuts", "advi"] = "nuts"):
         """Sample the posterior and return a :class:`~pluraleval.Fit`.
 
         Parameters
@@ -420,6 +425,12 @@ class OrdinalRaterModel:
             NUTS target acceptance (raise towards 0.99 if there are divergences).
         progressbar : bool
             Show sampling progress.
+        method : {"nuts", "advi"}
+            ``"nuts"``: exact (MCMC). ``"advi"``: the scale path for studies too large for
+            NUTS, mean-field ADVI (``models/approximate.py``), ``draws`` draws in one chain
+            from the approximation, no log-likelihood; ``tune``, ``chains``, ``sampler`` and
+            ``target_accept`` do not apply. Its intervals are approximate (coverage measured
+            in ``benchmarks/README.md``).
 
         Returns
         -------
@@ -427,9 +438,15 @@ class OrdinalRaterModel:
             Posterior, log-likelihood, judgments and spec, with its diagnostics computed.
         """
         from ..fit import Fit
-        from .sampling import DEFAULT_TUNE, sample
+        from .sampling import DEFAULT_TUNE, approximate, sample
 
+        if method not in ("nuts", "advi"):
+            raise ModelSpecError(f"method={method!r}; valid methods: ['nuts', 'advi'].")
         model = self.build(judgments)
+        if method == "advi":
+            tree = approximate(model, draws=draws, random_seed=random_seed,
+                               progressbar=progressbar, initvals=start_values(model, judgments))
+            return Fit.from_sampling(tree, judgments=judgments, spec=self)
         tune = DEFAULT_TUNE.get(sampler) if tune is None else tune
         tree = sample(model, draws=draws, tune=tune, chains=chains, random_seed=random_seed,
                       sampler=sampler, target_accept=target_accept, progressbar=progressbar,

@@ -11,7 +11,7 @@ import xarray as xr
 
 from ..progress import SamplingProgress, say
 
-__all__ = ["sample", "SAMPLERS", "DEFAULT_TUNE"]
+__all__ = ["sample", "approximate", "SAMPLERS", "DEFAULT_TUNE"]
 
 SAMPLERS = ("nutpie", "pymc")
 #: Tuning steps per chain when a fit does not say. nutpie's adaptation settles in fewer steps:
@@ -31,10 +31,7 @@ def sample(model: pm.Model, *, draws: int, tune: int, chains: int, random_seed: 
         from ..errors import ModelSpecError
         raise ModelSpecError(f"sampler={sampler!r}; valid samplers: {list(SAMPLERS)}.")
     keep = stored_variables(model)
-    n_obs = int(np.prod(model["y"].shape.eval()))
-    n_par = sum(int(np.prod(v.shape.eval())) for v in model.free_RVs)
-    say(f"pluraleval: {n_obs} judgments, {n_par} free parameters; compiling for {sampler}",
-        progressbar)
+    _announce(model, sampler, progressbar)
     start = time.perf_counter()
     if sampler == "nutpie":
         tree = _nutpie(model, draws=draws, tune=tune, chains=chains, random_seed=random_seed,
@@ -52,6 +49,30 @@ def sample(model: pm.Model, *, draws: int, tune: int, chains: int, random_seed: 
     tree.attrs["wall_time_s"] = round(elapsed, 2)
     say(f"pluraleval: compiled and sampled in {elapsed:.1f} s", progressbar)
     return tree
+
+
+def approximate(model: pm.Model, *, draws: int, random_seed: int | None, progressbar: bool,
+                initvals: dict[str, np.ndarray] | None = None) -> xr.DataTree:
+    """Mean-field ADVI (``models/approximate.py``); named parameters, no log-likelihood (at the
+    sizes this path is for it would not fit in memory: draws x judgments)."""
+    from .approximate import advi
+
+    _announce(model, "ADVI", progressbar)
+    start = time.perf_counter()
+    tree = advi(model, draws=draws, random_seed=random_seed, initvals=initvals,
+                progressbar=progressbar)
+    tree["posterior"] = tree["posterior"].to_dataset()[stored_variables(model)]
+    elapsed = time.perf_counter() - start
+    tree.attrs["wall_time_s"] = round(elapsed, 2)
+    say(f"pluraleval: ADVI {'converged' if tree.attrs['converged'] else 'stopped'} after "
+        f"{tree.attrs['iterations']} iterations; {elapsed:.1f} s", progressbar)
+    return tree
+
+
+def _announce(model: pm.Model, method: str, show: bool) -> None:
+    n_obs = int(np.prod(model["y"].shape.eval()))
+    n_par = sum(int(np.prod(v.shape.eval())) for v in model.free_RVs)
+    say(f"pluraleval: {n_obs} judgments, {n_par} free parameters; compiling for {method}", show)
 
 
 def _nutpie(model: pm.Model, *, draws: int, tune: int, chains: int, random_seed: int | None,
