@@ -10,7 +10,7 @@ FIND_PYTHON = for c in python3.13 python3.12 \
 	  if $$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then echo $$c; break; fi; \
 	done
 
-.PHONY: demo test venv clean calibration benchmark
+.PHONY: demo test venv clean calibration benchmark benchmark-scale
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml
@@ -43,3 +43,9 @@ calibration: $(STAMP)
 benchmark: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	$(PY) benchmarks/run.py $(BENCH_ARGS)
+
+# The approximate scale path: ADVI on ~1M judgments (time, peak memory, system-quality
+# coverage) and ADVI vs NUTS coverage on 10 replicated 20k studies (~30 min).
+benchmark-scale: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	$(PY) benchmarks/scale.py $(SCALE_ARGS)

@@ -221,20 +221,28 @@ class OrdinalRaterModel:
         return stored_variables(self.build(judgments))
 
     # ------------------------------------------------------------------ model
-    def build(self, judgments: Judgments) -> pm.Model:
+    def build(self, judgments: Judgments, *, collapse: bool = True) -> pm.Model:
         """Emit the PyMC model for ``judgments`` (no sampling).
 
         Dims are ``judgment``, ``output``, ``persona``, ``system``, ``prompt``, one per
         ``group_by`` attribute, ``covariate`` and ``cutpoint``; coords carry the user's labels.
+        With ``collapse`` and no persona-level term, identical (output, persona group cell,
+        rating) judgments enter the likelihood once, weighted by their count, along a ``cell``
+        dim instead of ``judgment`` (:func:`judgment_cells`); refits that swap in new ratings
+        need ``collapse=False``.
         """
         r = self.resolved(judgments)
         cen = r["centred"]
         pri = merge_priors(self.priors)
         c, k = judgments.coords, judgments.codes
-        o, p = k["output"], k["persona"]
+        cells = judgment_cells(judgments, r) if collapse else None
+        rows = np.arange(judgments.n_judgments) if cells is None else cells[0]
+        weight = np.ones(len(rows)) if cells is None else cells[1].astype(float)
+        obs = "judgment" if cells is None else "cell"
+        o, p, n = k["output"][rows], k["persona"][rows], len(rows)
         n_out = len(c["output"])
         coords = {d: c[d] for d in ("output", "persona", "cutpoint")}
-        coords["judgment"] = np.arange(judgments.n_judgments)
+        coords[obs] = np.arange(n)
         for d in ("system", "prompt", *r["group_by"]):
             if d in c:
                 coords[d] = c[d]
@@ -269,7 +277,7 @@ class OrdinalRaterModel:
                 quality_out = quality_out + pt.dot(x, beta)
 
             q = quality_out[o]
-            severity = pt.zeros(judgments.n_judgments)
+            severity = pt.zeros(n)
             g_of = {a: k[f"persona_{a}"][p] for a in r["group_by"]}
             for a in r["group_by"]:
                 if a != r["threshold_attribute"]:
@@ -300,7 +308,7 @@ class OrdinalRaterModel:
                     u = zero_sum_effect("u", sig, ("persona",), centred=cen["u"])
                 severity = severity + u[p]
             if r["drift"]:
-                pos = k["position_scaled"]
+                pos = k["position_scaled"][rows]
                 d_mean = pm.Normal("drift_mean", 0.0, pri["drift_mean_sd"])
                 d_sig = pm.HalfNormal("sigma_drift", pri["sigma_drift"])
                 d_z = pm.Normal("drift_z", 0.0, 1.0, dims="persona")
@@ -313,18 +321,20 @@ class OrdinalRaterModel:
                 q = alpha[p] * q
             eta = q - severity
             cut = _cutpoints(judgments, r["threshold_attribute"], pri["cutpoint_sd"])
-            cut_index = (np.zeros(judgments.n_judgments, dtype=np.int64) if cut.ndim == 1
+            cut_index = (np.zeros(n, dtype=np.int64) if cut.ndim == 1
                          else k[f"persona_{r['threshold_attribute']}"][p])
-            inv_scale = pt.ones(judgments.n_judgments)
+            inv_scale = pt.ones(n)
             if r["contested_outputs"]:
                 sig = pm.HalfNormal("sigma_zeta", pri["sigma_contested"])
                 zeta = zero_sum_effect("zeta", sig, ("output",))
                 inv_scale = pt.exp(-zeta)[o]
             # Ratings as data: a compiled model refits new ratings of the same design.
-            rating = pm.Data("rating", k["rating"], dims="judgment")
+            rating = pm.Data("rating", k["rating"][rows], dims=obs)
+            weight = pm.Data("weight", weight, dims=obs)  # judgments per likelihood term
             pm.CustomDist("y", eta, inv_scale, cut if cut.ndim == 2 else cut[None, :],
-                          cut_index, logp=_rating_logp, signature="(),(),(s,c),()->()",
-                          dtype="int64", observed=rating, dims="judgment")
+                          cut_index, weight, logp=_rating_logp,
+                          signature="(),(),(s,c),(),()->()", dtype="int64", observed=rating,
+                          dims=obs)
         return model
 
     def sample_prior(self, judgments: Judgments, *, seed: int | None = None,
@@ -451,6 +461,9 @@ class OrdinalRaterModel:
         tree = sample(model, draws=draws, tune=tune, chains=chains, random_seed=random_seed,
                       sampler=sampler, target_accept=target_accept, progressbar=progressbar,
                       initvals=start_values(model, judgments))
+        if "cell" in model.coords:
+            tree = _per_judgment(tree, judgments, judgment_cells(judgments, self.resolved(
+                judgments)))
         return Fit.from_sampling(tree, judgments=judgments, spec=self)
 
 
@@ -515,10 +528,54 @@ def _cutpoints(judgments: Judgments, attribute: str | None, sd: float):
                      transform=pm.distributions.transforms.ordered)
 
 
-def _rating_logp(value, eta, inv_scale, cuts, cut_index):
-    """Ordered-logit log-probability of each rating code (one fused pass; likelihood.py)."""
+def _rating_logp(value, eta, inv_scale, cuts, cut_index, weight):
+    """Ordered-logit log-probability of each rating code (one fused pass; likelihood.py),
+    times the number of judgments the term stands for."""
     cuts = cuts.squeeze(axis=tuple(range(cuts.ndim - 2)))  # CustomDist adds a batch dim of 1
-    return ordered_logit_logp(value, eta, cuts, cut_index=cut_index, inv_scale=inv_scale)
+    return weight * ordered_logit_logp(value, eta, cuts, cut_index=cut_index,
+                                       inv_scale=inv_scale)
+
+
+def _per_judgment(tree: xr.DataTree, judgments: Judgments, cells: tuple) -> xr.DataTree:
+    """Log-likelihood and observed ratings of a collapsed fit, back on the ``judgment`` dim
+    (each judgment's term is its cell's, unweighted), so LOO sees judgments."""
+    _, counts, cell = cells
+    ll = tree["log_likelihood"]["y"] / xr.DataArray(counts, dims="cell")
+    index = xr.DataArray(cell, dims="judgment")
+    ll = ll.drop_vars("cell").isel(cell=index).assign_coords(
+        judgment=np.arange(judgments.n_judgments))
+    tree["log_likelihood"] = xr.DataTree(xr.Dataset({"y": ll}, attrs=tree["log_likelihood"].attrs))
+    tree["observed_data"] = xr.DataTree(xr.Dataset(
+        {"y": ("judgment", judgments.codes["rating"])},
+        coords={"judgment": np.arange(judgments.n_judgments)},
+        attrs=tree["observed_data"].attrs))
+    return tree
+
+
+def judgment_cells(judgments: Judgments, resolved: dict
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Identical likelihood terms, when no persona-level term is active.
+
+    Without persona severity, drift or discrimination, a judgment's likelihood depends only on
+    its output, its persona's cell of the modelled attributes and its rating; judgments
+    sharing all three are one term weighted by their count.
+
+    Returns
+    -------
+    (rows, counts, cell) or None
+        A representative judgment row and the count of each cell, and each judgment's cell;
+        ``None`` when a persona-level term is active.
+    """
+    if any(resolved[t] for t in ("persona_severity", "drift", "persona_discrimination")):
+        return None
+    attrs = list(dict.fromkeys([*resolved["group_by"],
+                                *filter(None, [resolved["threshold_attribute"]])]))
+    k = judgments.codes
+    persona_cell, _ = persona_cells(judgments, attrs)
+    keys = pd.MultiIndex.from_arrays([k["output"], persona_cell[k["persona"]], k["rating"]])
+    cell, _ = pd.factorize(keys)
+    _, rows = np.unique(cell, return_index=True)
+    return rows, np.bincount(cell), cell.astype(np.int64)
 
 
 def start_values(model: pm.Model, judgments: Judgments) -> dict[str, np.ndarray]:

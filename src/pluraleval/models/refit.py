@@ -42,7 +42,7 @@ class CompiledDesign:
 
         self.spec = spec
         self.design = design
-        model = spec.build(design)
+        model = spec.build(design, collapse=False)  # new ratings, new cells
         self.var_names = stored_variables(model)
         self._compiled = nutpie.compile_pymc_model(
             model, initial_points=start_values(model, design) or None, var_names=self.var_names)

@@ -70,9 +70,12 @@ def approximate(model: pm.Model, *, draws: int, random_seed: int | None, progres
 
 
 def _announce(model: pm.Model, method: str, show: bool) -> None:
-    n_obs = int(np.prod(model["y"].shape.eval()))
+    n_obs = int(model["weight"].get_value().sum())
+    n_terms = int(np.prod(model["y"].shape.eval()))
+    terms = f" in {n_terms} distinct likelihood terms" if n_terms < n_obs else ""
     n_par = sum(int(np.prod(v.shape.eval())) for v in model.free_RVs)
-    say(f"pluraleval: {n_obs} judgments, {n_par} free parameters; compiling for {method}", show)
+    say(f"pluraleval: {n_obs} judgments{terms}, {n_par} free parameters; compiling for "
+        f"{method}", show)
 
 
 def _nutpie(model: pm.Model, *, draws: int, tune: int, chains: int, random_seed: int | None,
