@@ -22,6 +22,18 @@ def test_simulate_writes_a_study_that_loads(tmp_path):
     assert loaded.coords == direct.coords
 
 
+def test_fit_with_advi(tmp_path, capsys):
+    main(["simulate", "--preset", "small", "--seed", "4", "--out", str(tmp_path)])
+    out = tmp_path / "advi.nc"
+    code = main(["fit", str(tmp_path / "judgments.csv"), "--personas",
+                 str(tmp_path / "personas.csv"), "--scale", "1,2,3,4,5", "--method", "advi",
+                 "--draws", "100", "--out", str(out)])
+    assert code == 0
+    fit = pe.load_fit(out)
+    assert fit.method == "advi" and fit.n_draws == 100
+    assert "ADVI" in capsys.readouterr().err  # progress lines
+
+
 def test_fit_then_leaderboard(tmp_path, capsys):
     main(["simulate", "--preset", "small", "--seed", "4", "--out", str(tmp_path)])
     out = tmp_path / "fit.nc"

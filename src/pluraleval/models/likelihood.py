@@ -20,7 +20,9 @@ when both distances are positive), which keeps its relative precision in either 
 
 from __future__ import annotations
 
+import inspect
 import math
+import zlib
 
 import numba
 import numpy as np
@@ -134,14 +136,20 @@ class OrderedLogitPullback(Op):
         return [input_shapes[0], input_shapes[0], input_shapes[2]]
 
 
+def _source_key(kernel) -> int:
+    """Salt for PyTensor's on-disk numba cache: a changed kernel must not load a stale entry
+    (the default key is the Op's class and props only)."""
+    return zlib.crc32(inspect.getsource(kernel.py_func).encode())
+
+
 @register_funcify_default_op_cache_key(OrderedLogitLogp)
 def _numba_logp(op, node, **kwargs):
-    return _logp_kernel
+    return _logp_kernel, _source_key(_logp_kernel)
 
 
 @register_funcify_default_op_cache_key(OrderedLogitPullback)
 def _numba_pullback(op, node, **kwargs):
-    return _pullback_kernel
+    return _pullback_kernel, _source_key(_pullback_kernel)
 
 
 def ordered_logit_logp(rating, eta, cuts, *, cut_index=None, inv_scale=None):
@@ -156,7 +164,8 @@ def ordered_logit_logp(rating, eta, cuts, *, cut_index=None, inv_scale=None):
         Ordered cutpoints; with several sets, ``cut_index`` picks each judgment's set.
     cut_index : int array, shape (n,), optional
     inv_scale : tensor, shape (n,), optional
-        Divides both ``cutpoints - eta`` differences by a per-judgment scale (its inverse).
+        Multiplies both ``cutpoints - eta`` distances: the inverse of a per-judgment latent
+        scale (contested outputs).
 
     Returns
     -------
