@@ -39,8 +39,9 @@ def rank_diagnostics(samples: np.ndarray) -> dict[str, np.ndarray]:
     split = _split_chains(x)
     folded = np.abs(split - np.median(split, axis=(0, 1)))
     with np.errstate(invalid="ignore", divide="ignore"):
-        r_hat = np.maximum(_rhat(_z_scale(split)), _rhat(_z_scale(folded)))
-        bulk = _ess(_z_scale(split))
+        z = _z_scale(split)
+        r_hat = np.maximum(_rhat(z), _rhat(_z_scale(folded)))
+        bulk = _ess(z)
         prob = rcParams["stats.ci_prob"]  # ArviZ's tail ESS: quantiles (1 - prob) and prob
         q = np.quantile(x.reshape(-1, x.shape[2]), sorted((prob, 1 - prob)), axis=0)
         tail = np.minimum(*(_ess(_split_chains((x <= qi).astype(float))) for qi in q))
@@ -60,7 +61,9 @@ def _split_chains(x: np.ndarray) -> np.ndarray:
 def _z_scale(x: np.ndarray) -> np.ndarray:
     """Normal scores of the pooled ranks (Blom's offset 3/8), per parameter."""
     m, n, p = x.shape
-    ranks = rankdata(x.reshape(m * n, p), method="average", axis=0)
+    # ranked along contiguous rows (one per parameter): much faster than down the columns
+    rows = np.ascontiguousarray(x.reshape(m * n, p).T)
+    ranks = rankdata(rows, method="average", axis=1).T
     return ndtri((ranks - 3 / 8) / (m * n - 2 * 3 / 8 + 1)).reshape(m, n, p)
 
 
