@@ -54,3 +54,16 @@ def test_nan_draws_give_nan():
 def test_shape_error_names_the_requirement():
     with pytest.raises(ValueError, match="draw >= 4"):
         rank_diagnostics(np.zeros((2, 3, 3)))
+
+
+@pytest.mark.parametrize("chains", [
+    [[0, 1, 1, 0, 0, 1], [1, 0, 0, 1, 1, 0]],  # folded draws all equal: R-hat is the bulk one
+    [[0, 0, 0, 1, 1, 1], [1, 1, 1, 0, 0, 0]],
+    np.repeat([[0.0], [1.0]], 1000, axis=1),  # two chains stuck at different values
+])
+def test_two_valued_parameters_match_arviz(chains):
+    x = np.asarray(chains, dtype=float)[:, :, None]
+    ours = rank_diagnostics(x)["r_hat"][0]
+    ref = float(az.rhat(xr.DataArray(x[:, :, 0], dims=("chain", "draw"))))
+    assert not np.isnan(ours)
+    np.testing.assert_allclose(ours, ref, rtol=1e-9)

@@ -61,3 +61,13 @@ def test_far_tails_stay_finite_with_exact_limits():
     np.testing.assert_allclose(value[3], np.log(np.exp(-41.0) - np.exp(-42.0)), rtol=1e-9)
     assert np.isfinite(grad).all()
 
+
+
+def test_end_categories_exact_beyond_the_clipping_limit():
+    eta, y = pt.vector("eta"), pt.lvector("y")
+    cuts = pt.as_tensor_variable(np.array([[-1.0, 0.0, 1.0]]))
+    lp = ordered_logit_logp(y, eta, cuts, cut_index=pt.zeros(2, dtype="int64"))
+    f = pytensor.function([eta, y], [lp, pt.grad(lp.sum(), eta)], mode="NUMBA")
+    value, grad = f(np.array([699.0, -705.0]), np.array([0, 3]))
+    np.testing.assert_allclose(value, [-700.0, -706.0])  # log sigmoid(-1 - 699), (-(1 + 705))
+    np.testing.assert_allclose(grad, [-1.0, 1.0])

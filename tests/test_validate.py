@@ -217,3 +217,15 @@ def test_coverage_of_a_small_study_is_near_nominal():
     for _, t in table.groupby("family"):
         assert t.sort_values("nominal")["coverage"].is_monotonic_increasing
     assert stats.spearmanr(table["nominal"], table["coverage"]).statistic > 0.5
+
+
+def test_compiled_design_rejects_bad_rating_codes():
+    from pluraleval.models.refit import CompiledDesign
+    design, _ = pe.simulate("small", seed=2)
+    compiled = CompiledDesign(pe.OrdinalRaterModel(), design)
+    codes = design.codes["rating"].copy()
+    codes[3] = design.scale.n_levels  # one past the top level
+    with pytest.raises(ValueError, match="rating codes must be 0..4"):
+        compiled.sample(codes, draws=10, tune=10)
+    with pytest.raises(ValueError, match="one per judgment"):
+        compiled.sample(codes[:-1], draws=10, tune=10)

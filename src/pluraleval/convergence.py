@@ -40,7 +40,10 @@ def rank_diagnostics(samples: np.ndarray) -> dict[str, np.ndarray]:
     folded = np.abs(split - np.median(split, axis=(0, 1)))
     with np.errstate(invalid="ignore", divide="ignore"):
         z = _z_scale(split)
-        r_hat = np.maximum(_rhat(z), _rhat(_z_scale(folded)))
+        bulk_rhat, tail_rhat = _rhat(z), _rhat(_z_scale(folded))
+        # as ArviZ's max(bulk, tail): a NaN folded R-hat (all folded draws equal, e.g. a
+        # two-valued parameter split evenly about its median) leaves the bulk one
+        r_hat = np.where(np.isnan(tail_rhat), bulk_rhat, np.maximum(bulk_rhat, tail_rhat))
         bulk = _ess(z)
         prob = rcParams["stats.ci_prob"]  # ArviZ's tail ESS: quantiles (1 - prob) and prob
         q = np.quantile(x.reshape(-1, x.shape[2]), sorted((prob, 1 - prob)), axis=0)

@@ -94,13 +94,14 @@ class Fit:
             [a.reshape(a.shape[0], a.shape[1], -1) for a in flat], axis=2))
         bounds = np.cumsum([0, *sizes])
         rows = []
-        for v, lo, hi in zip(names, bounds[:-1], bounds[1:], strict=True):
-            r, b, t = (stats[k][lo:hi] for k in ("r_hat", "ess_bulk", "ess_tail"))
-            if not np.isfinite(r).any():  # constant by construction (e.g. one-level zero-sum)
+        for v, a, lo, hi in zip(names, flat, bounds[:-1], bounds[1:], strict=True):
+            varies = np.ptp(a.reshape(a.shape[0], a.shape[1], -1), axis=(0, 1)) > 0
+            if not varies.any():  # constant by construction (e.g. one-level zero-sum)
                 continue
-            rows.append({"variable": v, "size": int(r.size), "r_hat_max": float(np.nanmax(r)),
-                         "ess_bulk_min": float(np.nanmin(b)),
-                         "ess_tail_min": float(np.nanmin(t))})
+            # an undefined R-hat of a varying parameter (one chain) fails the gate: max is NaN
+            r, b, t = (stats[k][lo:hi][varies] for k in ("r_hat", "ess_bulk", "ess_tail"))
+            rows.append({"variable": v, "size": int(varies.size), "r_hat_max": float(r.max()),
+                         "ess_bulk_min": float(b.min()), "ess_tail_min": float(t.min())})
         table = pd.DataFrame(rows, columns=["variable", "size", "r_hat_max", "ess_bulk_min",
                                             "ess_tail_min"])
         table["ok"] = ((table["r_hat_max"] <= THRESHOLDS["r_hat"])

@@ -36,6 +36,7 @@ class _Stop:
         self.show = show
         self.start = time.perf_counter()
         self.converged = False
+        self.iterations: int | None = None  # set when the loss settles
         self._best = np.inf
 
     def __call__(self, approx, losses, i):
@@ -47,8 +48,8 @@ class _Stop:
             f"{elapsed:.0f} s elapsed ({1e3 * elapsed / i:.1f} ms per iteration)", self.show)
         improved = self._best - recent > self.tolerance * abs(recent)
         self._best = min(self._best, recent)
-        if not improved and i >= 2 * self.window:
-            self.converged = True
+        if not improved and np.isfinite(recent) and i >= 2 * self.window:
+            self.converged, self.iterations = True, i + 1
             raise StopIteration(f"ADVI loss improved less than {self.tolerance:g} (relative) "
                                 f"over {self.window} iterations")
 
@@ -75,7 +76,7 @@ def advi(model: pm.Model, *, draws: int, random_seed: int | None, initvals: dict
                                compile_kwargs={"mode": "NUMBA"})
         tree = approx.sample(draws, random_seed=random_seed)
     losses = np.asarray(approx.hist)
-    tree.attrs.update({"method": "advi", "iterations": int(losses.size),
+    tree.attrs.update({"method": "advi", "iterations": stop.iterations or int(losses.size),
                        "converged": int(stop.converged),
                        "final_loss": float(np.mean(losses[-window:]))})
     return tree

@@ -44,20 +44,31 @@ def _logp_kernel(eta, w, cuts, cut_index, y):
     logp, d_a, d_b = np.empty(n), np.empty(n), np.empty(n)
     for i in range(n):
         k, s = y[i], cut_index[i]
-        # distances beyond +-LIMIT (the end categories' infinite cutpoints included) are
-        # clipped: their sigmoids are 0 or 1 to double precision, and nothing overflows
-        a = min(w[i] * (cuts[s, k] - eta[i]), LIMIT) if k < top else LIMIT
-        b = max(w[i] * (cuts[s, k - 1] - eta[i]), -LIMIT) if k > 0 else -LIMIT
-        ea, eb = math.exp(-max(a, -LIMIT)), math.exp(min(b, LIMIT))
-        sa = 1.0 / (1.0 + ea)  # sigmoid(a); sigmoid(-a) = ea * sa
-        snb = 1.0 / (1.0 + eb)  # sigmoid(-b); sigmoid(b) = eb * snb
-        sna, sb = ea * sa, eb * snb
+        # end categories: the infinite cutpoint's sigmoids are exactly 1 and 0; finite
+        # distances beyond +-LIMIT are clipped so nothing overflows (exact again below for the
+        # end categories; a middle category that far out stays clipped)
+        sa, sna, snb, sb = 1.0, 0.0, 1.0, 0.0
+        a, b = math.inf, -math.inf
+        if k < top:
+            a = w[i] * (cuts[s, k] - eta[i])
+            ea = math.exp(-max(a, -LIMIT))
+            sa = 1.0 / (1.0 + ea)  # sigmoid(a); sigmoid(-a) = ea * sa
+            sna = ea * sa
+        if k > 0:
+            b = w[i] * (cuts[s, k - 1] - eta[i])
+            eb = math.exp(min(b, LIMIT))
+            snb = 1.0 / (1.0 + eb)  # sigmoid(-b); sigmoid(b) = eb * snb
+            sb = eb * snb
         # the difference of the two smaller tail probabilities keeps its precision
         diff = snb - sna if b >= 0 else sa - sb
         logp[i] = math.log(diff)
         inv = 1.0 / diff
         d_a[i] = sa * sna * inv
         d_b[i] = -sb * snb * inv
+        if k == 0 and a < -LIMIT:  # end categories beyond the limit: log sigmoid(a) = a
+            logp[i], d_a[i], d_b[i] = a, 1.0, 0.0
+        elif k == top and b > LIMIT:
+            logp[i], d_a[i], d_b[i] = -b, 0.0, -1.0
     return logp, d_a, d_b
 
 

@@ -90,7 +90,8 @@ def _nutpie(model: pm.Model, *, draws: int, tune: int, chains: int, random_seed:
     say(f"pluraleval: compiled in {time.perf_counter() - start:.1f} s; sampling {chains} chains "
         f"x ({tune} tune + {draws} draws)", progressbar)
     began = time.perf_counter()
-    tree = nutpie.sample(compiled, draws=draws, tune=max(tune, 1), chains=chains,
+    tune = max(tune, 1)  # nuts-rs needs at least one tuning step
+    tree = nutpie.sample(compiled, draws=draws, tune=tune, chains=chains,
                          cores=min(chains, 2), seed=random_seed, target_accept=target_accept,
                          save_warmup=False, progress_bar=False,
                          progress_callback=SamplingProgress(chains=chains, tune=tune,
