@@ -27,20 +27,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from run import tree_rss
+from run import FRACTION_RATED, GROUPS, N_SYSTEMS, design, tree_rss
 
 HERE = Path(__file__).resolve().parent
-N_SYSTEMS, N_GROUPS, FRACTION_RATED = 5, 4, 0.8
 
 
 def study(n_judgments: int, seed: int):
-    """Default-design study of about ``n_judgments``: personas grow as n^0.3."""
+    """Default-design study of about ``n_judgments``, sized as run.py's (``run.design``)."""
     import pluraleval as pe
-    personas = 4 * max(1, round(5 * (n_judgments / 2000) ** 0.3))
-    prompts = max(2, round(n_judgments / (personas * FRACTION_RATED * N_SYSTEMS)))
-    spec = pe.StudySpec(n_systems=N_SYSTEMS, n_prompts=prompts, n_personas=personas,
-                        fraction_rated=FRACTION_RATED,
-                        attributes={"group": [f"g{i + 1}" for i in range(N_GROUPS)]})
+    spec = pe.StudySpec(n_systems=N_SYSTEMS, fraction_rated=FRACTION_RATED,
+                        attributes={"group": GROUPS}, **design(n_judgments))
     return pe.simulate(spec, seed=seed)
 
 

@@ -225,7 +225,7 @@ def test_compiled_design_rejects_bad_rating_codes():
     compiled = CompiledDesign(pe.OrdinalRaterModel(), design)
     codes = design.codes["rating"].copy()
     codes[3] = design.scale.n_levels  # one past the top level
-    with pytest.raises(ValueError, match="rating codes must be 0..4"):
+    with pytest.raises(JudgmentDataError, match="codes must lie in 0..4"):
         compiled.sample(codes, draws=10, tune=10)
-    with pytest.raises(ValueError, match="one per judgment"):
+    with pytest.raises(JudgmentDataError, match="one per judgment"):
         compiled.sample(codes[:-1], draws=10, tune=10)

@@ -358,6 +358,22 @@ class Judgments:
                 f"{purpose} needs at least {minimum}. Drop it from the model or add data from "
                 "other levels.")
 
+    def check_codes(self, codes: np.ndarray, *, caller: str) -> np.ndarray:
+        """``codes`` as an array, if they are one integer level code (``0 .. n_levels - 1``)
+        per judgment row; otherwise a :class:`JudgmentDataError` naming ``caller`` and the
+        offending rows."""
+        codes = np.asarray(codes)
+        k = self.scale.n_levels
+        if codes.shape != (self.n_judgments,) or not np.issubdtype(codes.dtype, np.integer):
+            raise JudgmentDataError(f"{caller} needs {self.n_judgments} integer codes (one "
+                                    f"per judgment row); got shape {codes.shape}, dtype "
+                                    f"{codes.dtype}.")
+        bad = (codes < 0) | (codes >= k)
+        if bad.any():
+            where = describe_rows(self.table.assign(code=codes), bad, "code")
+            raise JudgmentDataError(f"{caller}: codes must lie in 0..{k - 1} ({where}).")
+        return codes
+
     def with_ratings(self, codes: np.ndarray) -> Judgments:
         """The same design (rows, personas, scale) with new ratings.
 
@@ -373,16 +389,7 @@ class Judgments:
         >>> judgments.with_ratings(np.zeros(judgments.n_judgments, int)).table["rating"].unique()
         array([1])
         """
-        codes = np.asarray(codes)
-        k = self.scale.n_levels
-        if codes.shape != (self.n_judgments,) or not np.issubdtype(codes.dtype, np.integer):
-            raise JudgmentDataError(f"with_ratings needs {self.n_judgments} integer codes (one "
-                                    f"per judgment row); got shape {codes.shape}, dtype "
-                                    f"{codes.dtype}.")
-        bad = (codes < 0) | (codes >= k)
-        if bad.any():
-            where = describe_rows(self.table.assign(code=codes), bad, "code")
-            raise JudgmentDataError(f"with_ratings: codes must lie in 0..{k - 1} ({where}).")
+        codes = self.check_codes(codes, caller="with_ratings")
         table = self.table.copy()
         table["rating"] = np.asarray(self.scale.levels, dtype=object)[codes]
         if all(isinstance(v, (int, np.integer)) for v in self.scale.levels):

@@ -20,6 +20,7 @@ when both distances are positive), which keeps its relative precision in either 
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 import zlib
@@ -147,6 +148,7 @@ class OrderedLogitPullback(Op):
         return [input_shapes[0], input_shapes[0], input_shapes[2]]
 
 
+@functools.cache
 def _source_key(kernel) -> int:
     """Salt for PyTensor's on-disk numba cache: a changed kernel must not load a stale entry
     (the default key is the Op's class and props only)."""

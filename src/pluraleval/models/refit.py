@@ -59,14 +59,7 @@ class CompiledDesign:
         xarray.DataTree
             ``posterior`` (the named parameters) and ``sample_stats``.
         """
-        codes = np.asarray(codes, dtype=np.int64)
-        if codes.shape != (self.design.n_judgments,):
-            raise ValueError(f"expected {self.design.n_judgments} rating codes (one per "
-                             f"judgment of the design), got shape {codes.shape}.")
-        n_levels = self.design.scale.n_levels
-        if codes.min(initial=0) < 0 or codes.max(initial=0) >= n_levels:
-            raise ValueError(f"rating codes must be 0..{n_levels - 1} (the design's "
-                             f"{n_levels} levels); got {codes.min()}..{codes.max()}.")
+        codes = self.design.check_codes(codes, caller="CompiledDesign.sample").astype(np.int64)
         compiled = self._compiled.with_data(rating=codes)
         import nutpie
         tree = nutpie.sample(compiled, draws=draws, tune=tune, chains=chains, cores=cores,
